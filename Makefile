@@ -1,0 +1,85 @@
+# Protection Directory — the two commands are `make run` and `make test`.
+#
+# Every target installs what it needs first (Debian packages, the Python virtual
+# environment, the front-end assets) and skips what is already there. When DATABASE_URL is
+# set it is used as it is; otherwise a project-local PostgreSQL + PostGIS cluster is started
+# (data in .pgdata/, port $(PGPORT_LOCAL)).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask
+STAMPS := .stamps
+export PGPORT_LOCAL ?= 54329
+export FLASK_APP := wsgi:app
+
+ifeq ($(strip $(DATABASE_URL)),)
+LOCAL_DB := 1
+export DATABASE_URL := postgresql://postgres@127.0.0.1:$(PGPORT_LOCAL)/protection_directory
+else
+LOCAL_DB :=
+endif
+
+.PHONY: help run test lint format db db-shell migrate seed stop clean
+
+help: ## Show this list of targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+run: db $(STAMPS)/assets ## Set up, migrate, load the demo data and serve on http://127.0.0.1:5000
+	$(FLASK) db upgrade
+	$(FLASK) seed demo
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+test: db $(STAMPS)/assets ## Set up, then run every test (a fresh test database each run)
+	@scripts/ensure-system-packages.sh --with-browser
+	$(PYTHON) -m pytest
+
+lint: $(STAMPS)/venv ## Check the code with ruff
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMPS)/venv ## Rewrite the code in ruff's format
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+migrate: db ## Apply the database migrations
+	$(FLASK) db upgrade
+
+seed: migrate ## Load the demo data (idempotent)
+	$(FLASK) seed demo
+
+db: $(STAMPS)/venv ## Make the database reachable (starts the local cluster unless DATABASE_URL is set)
+ifeq ($(LOCAL_DB),1)
+	@scripts/ensure-system-packages.sh --with-db
+	@scripts/db.sh start
+else
+	@echo "==> using DATABASE_URL from the environment; no local cluster is started"
+endif
+
+db-shell: ## Open psql on the database
+ifeq ($(LOCAL_DB),1)
+	@scripts/db.sh shell
+else
+	psql "$(DATABASE_URL)"
+endif
+
+stop: ## Stop the local PostgreSQL cluster (its data is kept in .pgdata/)
+	@scripts/db.sh stop
+
+clean: stop ## Remove the virtual environment, assets and local database
+	rm -rf $(VENV) $(STAMPS) node_modules directory/static/vendor .pgdata
+
+$(STAMPS)/venv: pyproject.toml constraints.txt
+	@scripts/ensure-system-packages.sh
+	@test -x $(PYTHON) || python3 -m venv $(VENV)
+	$(PYTHON) -m pip install --quiet --upgrade pip
+	$(PYTHON) -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@mkdir -p $(STAMPS) && touch $@
+
+$(STAMPS)/assets: package.json package-lock.json scripts/vendor-assets.sh
+	@scripts/ensure-system-packages.sh --with-node
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	@scripts/vendor-assets.sh
+	@mkdir -p $(STAMPS) && touch $@

@@ -1,0 +1,45 @@
+"""The Protection Directory web application."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask_migrate import Migrate
+
+from directory import config as app_config
+from directory.models import db
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+migrate = Migrate(directory=str(PROJECT_ROOT / "migrations"))
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: settings from the environment, overridden by ``config``."""
+    app = Flask(__name__, template_folder=str(PROJECT_ROOT / "templates"))
+    app.config.update(app_config.from_environment())
+    if config:
+        app.config.update(config)
+    app.config["SQLALCHEMY_DATABASE_URI"] = app_config.sqlalchemy_url(
+        app.config["SQLALCHEMY_DATABASE_URI"]
+    )
+    if not app.config["SQLALCHEMY_DATABASE_URI"]:
+        raise RuntimeError(
+            "DATABASE_URL is not set. `make run` sets it for the local cluster; "
+            "otherwise export DATABASE_URL=postgresql://user@host:port/dbname"
+        )
+
+    db.init_app(app)
+    migrate.init_app(app, db)
+
+    from directory import cli, errors
+    from directory.api import api
+    from directory.public import public
+
+    errors.register(app)
+    cli.register(app)
+    app.register_blueprint(public)
+    app.register_blueprint(api, url_prefix="/api/v1")
+    return app

@@ -1,0 +1,47 @@
+"""Flask CLI commands: ``flask seed demo`` (more arrive with imports, exports and users)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from directory.models import db
+from directory.services.seeding import SeedError, load_demo
+
+SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
+
+seed = AppGroup("seed", help="Load seed data.")
+
+
+def _progress_bar(items: Sequence[Any], label: str) -> Iterable[Any]:
+    # A bar on a terminal; on CI logs click prints it once, at the end.
+    with click.progressbar(items, label=f"  {label:<12}", show_pos=True) as bar:
+        yield from bar
+
+
+@seed.command("demo")
+@click.option(
+    "--seeds-dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=SEEDS_DIR,
+    show_default=True,
+    help="Folder holding the seed files.",
+)
+def seed_demo(seeds_dir: Path) -> None:
+    """Load the demo directory. Idempotent: records already present are left as they are."""
+    try:
+        report = load_demo(db.session, seeds_dir, progress=_progress_bar)
+    except SeedError as error:
+        db.session.rollback()
+        raise click.ClickException(f"nothing was loaded: {error}") from None
+    db.session.commit()
+    click.echo(f"Demo data: {report.summary()}.")
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(seed)

@@ -1,0 +1,39 @@
+"""Configuration from the environment, with defaults for development.
+
+Every setting can be given as an environment variable of the same name; tests pass a dict
+to ``create_app`` instead.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from typing import Any
+
+OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+OSM_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>'
+
+
+def sqlalchemy_url(database_url: str) -> str:
+    """``postgresql://…`` (the form psql and libpq take) with the psycopg2 driver named.
+
+    SQLAlchemy 2.1 maps a bare ``postgresql://`` to psycopg 3; we ship psycopg2.
+    """
+    for prefix in ("postgresql://", "postgres://"):
+        if database_url.startswith(prefix):
+            return "postgresql+psycopg2://" + database_url.removeprefix(prefix)
+    return database_url
+
+
+def from_environment() -> dict[str, Any]:
+    """The settings of this process, read once when the app is created."""
+    return {
+        "SQLALCHEMY_DATABASE_URI": sqlalchemy_url(os.environ.get("DATABASE_URL", "")),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Without SECRET_KEY sessions last until the process restarts: fine for `make run`.
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_hex(32),
+        # The only host besides ours that public pages may contact. Empty: no base map,
+        # only our own layers (country outlines, routes, places).
+        "TILE_URL": os.environ.get("TILE_URL", OSM_TILES),
+        "TILE_ATTRIBUTION": os.environ.get("TILE_ATTRIBUTION", OSM_ATTRIBUTION),
+    }

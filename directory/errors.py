@@ -1,0 +1,68 @@
+"""One error shape for the whole API, HTML error pages for people.
+
+API errors are ``{"error": {"code": ..., "message": ..., "details": {...}}}`` with a 4xx
+status. A 500 is always a bug: it is logged with its traceback, the session is rolled back,
+and the client gets the same shape without internals.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from directory.models import db
+
+
+class ApiError(Exception):
+    """An error the client can fix, reported with a machine-readable code."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        status: int = 400,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+        self.details = details or {}
+
+
+def error_response(
+    code: str, message: str, status: int, details: dict[str, Any] | None = None
+) -> tuple[Response, int]:
+    body = {"error": {"code": code, "message": message, "details": details or {}}}
+    return jsonify(body), status
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def handle_api_error(error: ApiError):
+        return error_response(error.code, error.message, error.status, error.details)
+
+    @app.errorhandler(HTTPException)
+    def handle_http_error(error: HTTPException):
+        if isinstance(error, InternalServerError):
+            return handle_unexpected(error)
+        status = error.code or 500
+        code = (error.name or "error").lower().replace(" ", "_")
+        if _wants_json():
+            return error_response(code, error.description or error.name, status)
+        return render_template("error.html", status=status, title=error.name), status
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(error: Exception):
+        db.session.rollback()
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        if _wants_json():
+            return error_response("internal_error", "Something went wrong on our side.", 500)
+        return render_template("error.html", status=500, title="Internal error"), 500

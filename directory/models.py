@@ -1,0 +1,461 @@
+"""The data model: typed SQLAlchemy 2.0 models with PostGIS columns.
+
+Conventions that hold for every table:
+
+* Geometries are stored in SRID 4326. A location is a ``geography(Point)`` so distances come
+  out in metres on the spheroid; areas and lines are ``geometry`` (PostGIS has more functions
+  for them) and are cast to geography where distance matters.
+* Text shown to people in several languages is a JSONB object keyed by locale
+  (``{"es": "...", "en": "..."}``); ``localized()`` picks one with a fallback.
+* Every record a person edits carries ``version`` (optimistic locking: SQLAlchemy adds
+  ``WHERE version = :old`` to each UPDATE, so a stale edit fails instead of overwriting) and
+  ``archived_at`` (records are archived, never deleted, so history and audits stay whole).
+* Closed vocabularies are Python enums stored as strings with a CHECK constraint.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from flask_sqlalchemy import SQLAlchemy
+from geoalchemy2 import Geography, Geometry, WKBElement, WKTElement
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    event,
+    func,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Mapper,
+    declared_attr,
+    mapped_column,
+    relationship,
+)
+from sqlalchemy.orm.attributes import get_history
+
+from geo.coordinates import LonLat
+from geo.timezones import timezone_at
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+DEFAULT_LOCALE = "en"
+LOCALES = ("es", "en", "fr", "ht")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+db = SQLAlchemy(model_class=Base)
+
+Localized = dict[str, str]
+
+
+def localized(texts: Localized | None, locale: str) -> str:
+    """The text in ``locale``, else English, else Spanish, else any, else ''."""
+    if not texts:
+        return ""
+    for candidate in (locale, DEFAULT_LOCALE, "es"):
+        if texts.get(candidate):
+            return texts[candidate]
+    return next(iter(texts.values()), "")
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _enum(enum_class: type[enum.Enum], name: str) -> Enum:
+    """A string column limited to the enum's values by a named CHECK constraint."""
+    return Enum(
+        enum_class,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=32,
+        values_callable=lambda members: [member.value for member in members],
+        validate_strings=True,
+    )
+
+
+class OrganizationKind(enum.StrEnum):
+    CONSULATE = "consulate"
+    EMBASSY = "embassy"
+    SHELTER = "shelter"
+    CIVIL_SOCIETY = "civil_society"
+    INTERNATIONAL_ORG = "international_org"
+    GOVERNMENT = "government"
+
+
+CONSULAR_KINDS = (OrganizationKind.CONSULATE, OrganizationKind.EMBASSY)
+
+
+class OperationalStatus(enum.StrEnum):
+    OPEN = "open"
+    FULL = "full"
+    TEMPORARILY_CLOSED = "temporarily_closed"
+
+
+class Cost(enum.StrEnum):
+    FREE = "free"
+    LOW_COST = "low_cost"
+    FEE = "fee"
+
+
+class Population(enum.StrEnum):
+    """Groups a place says it serves in particular (no value means everyone)."""
+
+    WOMEN = "women"
+    CHILDREN = "children"
+    UNACCOMPANIED_MINORS = "unaccompanied_minors"
+    FAMILIES = "families"
+    LGBTIQ = "lgbtiq"
+    PEOPLE_WITH_DISABILITIES = "people_with_disabilities"
+    INDIGENOUS_PEOPLES = "indigenous_peoples"
+
+
+class DistrictOrigin(enum.StrEnum):
+    COMPUTED = "computed"
+    OFFICIAL = "official"
+
+
+class ContactRole(enum.StrEnum):
+    PRIMARY = "primary"
+    ALTERNATE = "alternate"
+
+
+class UserRole(enum.StrEnum):
+    SECRETARIAT = "secretariat"
+    FOCAL_POINT = "focal_point"
+    CONSULAR_STAFF = "consular_staff"
+
+
+class Versioned:
+    """Optimistic locking and archiving for records that people edit."""
+
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    archived_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, default=_utcnow, server_default=func.now()
+    )
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True),
+        nullable=False,
+        default=_utcnow,
+        onupdate=_utcnow,
+        server_default=func.now(),
+    )
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+
+class Country(Base):
+    """A country with its boundary (Natural Earth, simplified) and emergency number."""
+
+    __tablename__ = "countries"
+
+    code: Mapped[str] = mapped_column(String(2), primary_key=True)  # ISO 3166-1 alpha-2
+    names: Mapped[Localized] = mapped_column(JSONB, nullable=False)
+    emergency_number: Mapped[str | None] = mapped_column(String(16))
+    is_rcm_member: Mapped[bool] = mapped_column(nullable=False, default=False)
+    boundary: Mapped[WKBElement] = mapped_column(
+        Geometry("MULTIPOLYGON", srid=4326, spatial_index=True), nullable=False
+    )
+
+    __table_args__ = (CheckConstraint("code ~ '^[A-Z]{2}$'", name="code_format"),)
+
+    def name(self, locale: str = DEFAULT_LOCALE) -> str:
+        return localized(self.names, locale)
+
+
+organization_networks = Table(
+    "organization_networks",
+    Base.metadata,
+    Column("organization_id", ForeignKey("organizations.id"), primary_key=True),
+    Column("network_id", ForeignKey("networks.id"), primary_key=True),
+)
+
+location_categories = Table(
+    "location_categories",
+    Base.metadata,
+    Column("location_id", ForeignKey("locations.id"), primary_key=True),
+    Column("category_id", ForeignKey("service_categories.id"), primary_key=True),
+)
+
+
+class Network(Base):
+    """A network of organizations or officials: RNCOM, CAMMINA, the Liaison Officer Network…"""
+
+    __tablename__ = "networks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True, nullable=False)
+    names: Mapped[Localized] = mapped_column(JSONB, nullable=False)
+    descriptions: Mapped[Localized] = mapped_column(JSONB, nullable=False, default=dict)
+    website: Mapped[str | None] = mapped_column(Text)
+
+    def name(self, locale: str = DEFAULT_LOCALE) -> str:
+        return localized(self.names, locale)
+
+
+class ServiceCategory(Base):
+    """A kind of help (shelter, food, legal aid, consular assistance…), with an icon."""
+
+    __tablename__ = "service_categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True, nullable=False)
+    names: Mapped[Localized] = mapped_column(JSONB, nullable=False)
+    icon: Mapped[str] = mapped_column(String(32), nullable=False)
+    position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+    def name(self, locale: str = DEFAULT_LOCALE) -> str:
+        return localized(self.names, locale)
+
+
+class Organization(Versioned, Base):
+    """An organization: a consulate, a shelter, a civil-society group, IOM…
+
+    For consulates and embassies ``sending_country_code`` is the nationality they serve;
+    a joint consulate serving several nationalities is one organization per nationality
+    sharing a location (see the consular-district issue).
+    """
+
+    __tablename__ = "organizations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    kind: Mapped[OrganizationKind] = mapped_column(
+        _enum(OrganizationKind, "organization_kind"), nullable=False
+    )
+    sending_country_code: Mapped[str | None] = mapped_column(ForeignKey("countries.code"))
+    descriptions: Mapped[Localized] = mapped_column(JSONB, nullable=False, default=dict)
+    website: Mapped[str | None] = mapped_column(Text)
+    email: Mapped[str | None] = mapped_column(Text)
+
+    networks: Mapped[list[Network]] = relationship(secondary=organization_networks)
+    locations: Mapped[list[Location]] = relationship(back_populates="organization")
+    sending_country: Mapped[Country | None] = relationship()
+
+    __table_args__ = (
+        CheckConstraint(
+            "kind NOT IN ('consulate', 'embassy') OR sending_country_code IS NOT NULL",
+            name="consular_has_sending_country",
+        ),
+    )
+
+    def description(self, locale: str = DEFAULT_LOCALE) -> str:
+        return localized(self.descriptions, locale)
+
+
+class Location(Versioned, Base):
+    """A physical site where an organization receives people (HSDS: location + service).
+
+    ``timezone`` is derived from ``point`` whenever the point is saved (see the listener
+    below), so opening hours are always read in the place's own local time.
+    ``opening_hours`` is a weekly schedule ``{"mo": [["08:00", "16:00"]], …}``; ``None``
+    means unknown and ``{"always": true}`` means 24/7 (see ``directory.opening_hours``).
+    ``verified_at`` is ``None`` for a record nobody has confirmed.
+    """
+
+    __tablename__ = "locations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(160), unique=True, nullable=False)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), nullable=False)
+    name: Mapped[str | None] = mapped_column(Text)
+    address: Mapped[str | None] = mapped_column(Text)
+    city: Mapped[str] = mapped_column(Text, nullable=False)
+    admin_area: Mapped[str | None] = mapped_column(Text)
+    country_code: Mapped[str] = mapped_column(ForeignKey("countries.code"), nullable=False)
+    point: Mapped[WKBElement] = mapped_column(
+        Geography("POINT", srid=4326, spatial_index=True), nullable=False
+    )
+    timezone: Mapped[str] = mapped_column(String(64), nullable=False)
+    phones: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False, default=list)
+    whatsapp: Mapped[str | None] = mapped_column(Text)
+    email: Mapped[str | None] = mapped_column(Text)
+    opening_hours: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    populations: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False, default=list)
+    languages: Mapped[list[str]] = mapped_column(ARRAY(String(3)), nullable=False, default=list)
+    cost: Mapped[Cost | None] = mapped_column(_enum(Cost, "cost"))
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[OperationalStatus] = mapped_column(
+        _enum(OperationalStatus, "operational_status"),
+        nullable=False,
+        default=OperationalStatus.OPEN,
+    )
+    status_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    verified_at: Mapped[dt.date | None] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(Text, nullable=False)
+
+    organization: Mapped[Organization] = relationship(back_populates="locations")
+    country: Mapped[Country] = relationship()
+    categories: Mapped[list[ServiceCategory]] = relationship(secondary=location_categories)
+
+    __table_args__ = (
+        CheckConstraint("capacity IS NULL OR capacity >= 0", name="capacity_not_negative"),
+    )
+
+    @property
+    def position(self) -> LonLat:
+        return LonLat.from_element(self.point)
+
+    @position.setter
+    def position(self, value: LonLat) -> None:
+        self.point = value.to_wkt_element()
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.organization.name
+
+
+def _derive_timezone(_mapper: Mapper[Any], _connection: Any, location: Location) -> None:
+    """Set the IANA time zone from the point whenever the point is new or has changed."""
+    if location.point is None:
+        return
+    changed = get_history(location, "point").has_changes()
+    if changed or not location.timezone:
+        position = LonLat.from_element(location.point)
+        location.timezone = timezone_at(position.lon, position.lat)
+
+
+event.listen(Location, "before_insert", _derive_timezone)
+event.listen(Location, "before_update", _derive_timezone)
+
+
+class ConsularDistrict(Versioned, Base):
+    """The area a consulate serves: official (uploaded, wins) or computed."""
+
+    __tablename__ = "consular_districts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"), nullable=False)
+    origin: Mapped[DistrictOrigin] = mapped_column(
+        _enum(DistrictOrigin, "district_origin"), nullable=False
+    )
+    area: Mapped[WKBElement] = mapped_column(
+        Geometry("MULTIPOLYGON", srid=4326, spatial_index=True), nullable=False
+    )
+    source: Mapped[str] = mapped_column(Text, nullable=False)
+
+    location: Mapped[Location] = relationship()
+
+    __table_args__ = (UniqueConstraint("location_id", "origin"),)
+
+
+class Route(Versioned, Base):
+    """A named migration corridor, drawn through the towns people pass."""
+
+    __tablename__ = "routes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    names: Mapped[Localized] = mapped_column(JSONB, nullable=False)
+    path: Mapped[WKBElement | WKTElement] = mapped_column(
+        Geometry("LINESTRING", srid=4326, spatial_index=True), nullable=False
+    )
+    country_codes: Mapped[list[str]] = mapped_column(ARRAY(String(2)), nullable=False)
+
+    def name(self, locale: str = DEFAULT_LOCALE) -> str:
+        return localized(self.names, locale)
+
+
+class ContactPerson(Versioned, Base):
+    """The contact person a member country names for a network (personal data: sign-in only)."""
+
+    __tablename__ = "contact_persons"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(160), unique=True, nullable=False)
+    country_code: Mapped[str] = mapped_column(ForeignKey("countries.code"), nullable=False)
+    network_id: Mapped[int] = mapped_column(ForeignKey("networks.id"), nullable=False)
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    position: Mapped[str | None] = mapped_column(Text)
+    email: Mapped[str | None] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(Text)
+    languages: Mapped[list[str]] = mapped_column(ARRAY(String(3)), nullable=False, default=list)
+    role: Mapped[ContactRole] = mapped_column(_enum(ContactRole, "contact_role"), nullable=False)
+    valid_from: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    valid_to: Mapped[dt.date | None] = mapped_column(Date)
+    last_confirmed_at: Mapped[dt.date | None] = mapped_column(Date)
+    last_confirmed_by: Mapped[str | None] = mapped_column(Text)
+
+    country: Mapped[Country] = relationship()
+    network: Mapped[Network] = relationship()
+    organization: Mapped[Organization | None] = relationship()
+
+    __table_args__ = (
+        CheckConstraint("valid_to IS NULL OR valid_to >= valid_from", name="valid_period"),
+    )
+
+
+class User(Base):
+    """Somebody who signs in: the secretariat, a country focal point, consular staff."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(Text, unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    password_hash: Mapped[str] = mapped_column(Text, nullable=False)
+    role: Mapped[UserRole] = mapped_column(_enum(UserRole, "user_role"), nullable=False)
+    country_code: Mapped[str | None] = mapped_column(ForeignKey("countries.code"))
+    active: Mapped[bool] = mapped_column(nullable=False, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, default=_utcnow, server_default=func.now()
+    )
+
+    __table_args__ = (
+        CheckConstraint(
+            "role <> 'focal_point' OR country_code IS NOT NULL", name="focal_point_has_country"
+        ),
+    )
+
+
+class AuditEntry(Base):
+    """Who changed what, when, with the record before and after (never edited)."""
+
+    __tablename__ = "audit_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, default=_utcnow, server_default=func.now()
+    )
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(32), nullable=False)
+    entity: Mapped[str] = mapped_column(String(64), nullable=False)
+    entity_id: Mapped[str] = mapped_column(String(160), nullable=False)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+
+    user: Mapped[User | None] = relationship()

@@ -1,0 +1,27 @@
+"""Countries: boundaries for the map."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from directory.models import Country
+from geo.geojson import feature_collection
+
+# Degrees: enough detail at the zoom levels where outlines matter, a fraction of the bytes.
+OUTLINE_SIMPLIFY_DEG = 0.02
+
+
+def outlines_geojson(session: Session) -> str:
+    """Every country's simplified outline as GeoJSON text, built by PostGIS."""
+    rows = select(
+        func.ST_Multi(
+            func.ST_SimplifyPreserveTopology(Country.boundary, OUTLINE_SIMPLIFY_DEG)
+        ).label("geometry"),
+        Country.code,
+        Country.names["en"].astext.label("name"),
+    ).subquery()
+    query = feature_collection(
+        rows, geometry="geometry", properties=["code", "name"], max_decimal_digits=3
+    )
+    return session.scalar(query) or '{"type": "FeatureCollection", "features": []}'

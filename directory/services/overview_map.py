@@ -1,0 +1,121 @@
+"""The home page's overview map: every place by kind, the routes and country outlines."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from markupsafe import escape
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, joinedload
+
+from directory.models import Location, Organization, OrganizationKind, Route
+from geo.coordinates import LonLat
+from geo.geojson import feature_collection
+from geo.maps import (
+    MapFragments,
+    Marker,
+    MarkerLayer,
+    RemoteGeoJsonLayer,
+    TileSource,
+    add_lines,
+    add_marker_layers,
+    base_map,
+    render_fragments,
+)
+
+# Centred on the isthmus, zoomed out to show Colombia to the US border.
+DEFAULT_CENTER = (-88.0, 17.0)
+DEFAULT_ZOOM = 4
+
+
+@dataclass(frozen=True, slots=True)
+class KindStyle:
+    label: str
+    color: str
+
+
+KIND_STYLES: Mapping[OrganizationKind, KindStyle] = {
+    OrganizationKind.CONSULATE: KindStyle("Consulates", "#1f5fa8"),
+    OrganizationKind.EMBASSY: KindStyle("Embassies (consular section)", "#5b3fa8"),
+    OrganizationKind.SHELTER: KindStyle("Shelters", "#c2410c"),
+    OrganizationKind.CIVIL_SOCIETY: KindStyle("Civil-society organizations", "#15803d"),
+    OrganizationKind.INTERNATIONAL_ORG: KindStyle("International organizations", "#0e7490"),
+    OrganizationKind.GOVERNMENT: KindStyle("Government services", "#6b7280"),
+}
+
+
+def marker_layers(session: Session) -> list[MarkerLayer]:
+    """One layer per organization kind holding its active locations."""
+    locations = session.scalars(
+        select(Location)
+        .join(Location.organization)
+        .where(Location.archived_at.is_(None), Organization.archived_at.is_(None))
+        .options(joinedload(Location.organization))
+        .order_by(Location.id)
+    )
+    layers = {
+        kind: MarkerLayer(key=kind.value, label=style.label, color=style.color)
+        for kind, style in KIND_STYLES.items()
+    }
+    for location in locations:
+        position = LonLat.from_element(location.point)
+        layers[location.organization.kind].markers.append(
+            Marker(
+                lon=position.lon,
+                lat=position.lat,
+                tooltip=location.display_name,
+                popup_html=_popup(location),
+            )
+        )
+    return [layer for layer in layers.values() if layer.markers]
+
+
+def _popup(location: Location) -> str:
+    verified = (
+        f"Verified {location.verified_at.isoformat()}" if location.verified_at else "Not verified"
+    )
+    return (
+        f"<strong>{escape(location.display_name)}</strong><br>"
+        f"{escape(location.city)}, {escape(location.country_code)}<br>"
+        f"<small>{escape(verified)} · {escape(location.source)}</small>"
+    )
+
+
+def routes_collection(session: Session) -> dict:
+    """The active routes as a GeoJSON FeatureCollection (built by PostGIS)."""
+    rows = (
+        select(
+            Route.path.label("geometry"),
+            Route.code,
+            func.coalesce(Route.names["en"].astext, Route.code).label("name"),
+        )
+        .where(Route.archived_at.is_(None))
+        .subquery()
+    )
+    text = session.scalar(
+        feature_collection(rows, geometry="geometry", properties=["code", "name"])
+    )
+    return json.loads(text or '{"type": "FeatureCollection", "features": []}')
+
+
+def build_overview_map(
+    session: Session,
+    *,
+    tiles: TileSource | None,
+    outlines_url: str,
+    asset_urls: Mapping[str, str | None],
+) -> MapFragments:
+    fmap = base_map(center=DEFAULT_CENTER, zoom=DEFAULT_ZOOM, tiles=tiles)
+    RemoteGeoJsonLayer(
+        outlines_url,
+        name="Country outlines",
+        style={"color": "#475569", "weight": 1, "fillColor": "#f1f5f9", "fillOpacity": 0.6},
+        class_name="country-outline",
+    ).add_to(fmap)
+    routes = routes_collection(session)
+    if routes["features"]:
+        add_lines(fmap, routes, name="Migration routes", color="#b91c1c")
+    add_marker_layers(fmap, marker_layers(session))
+    return render_fragments(fmap, asset_urls)

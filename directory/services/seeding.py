@@ -1,0 +1,328 @@
+"""Loading the demo data from ``seeds/`` (``flask seed demo``).
+
+The load is idempotent: every record has a natural key (a country code, a network code, an
+organization slug, a location's external id…) and a record whose key already exists is left
+as it is, so a second run adds nothing. The caller commits once at the end, so a bad row
+leaves the database untouched (``SeedError`` names the file and line).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from geoalchemy2.shape import from_shape
+from shapely.geometry import LineString, MultiPolygon, shape
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from directory import opening_hours
+from directory.models import (
+    ContactPerson,
+    ContactRole,
+    Cost,
+    Country,
+    Location,
+    Network,
+    Organization,
+    OrganizationKind,
+    Population,
+    Route,
+    ServiceCategory,
+)
+from directory.services.placement import PlacementError, check_placement
+from geo.coordinates import CoordinateError, LonLat
+
+DEMO_SOURCE = "demo data"
+T = TypeVar("T")
+Progress = Callable[[Sequence[T], str], Iterable[T]]
+
+
+class SeedError(ValueError):
+    """A seed file that cannot be loaded; the message names the file and row."""
+
+
+@dataclass
+class SeedReport:
+    """How many records of each kind the load added (0 everywhere on a second run)."""
+
+    added: Counter[str] = field(default_factory=Counter)
+
+    def summary(self) -> str:
+        if not any(self.added.values()):
+            return "nothing new: the demo data was already loaded"
+        return ", ".join(f"{count} {name}" for name, count in self.added.items() if count)
+
+
+def _no_progress(items: Sequence[T], _label: str) -> Iterable[T]:
+    return items
+
+
+def slugify(text: str) -> str:
+    """ASCII, lower case, dashes: ``"Tecún Umán"`` → ``"tecun-uman"``."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+
+
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in value.split(";") if part.strip()]
+
+
+def _rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        for line, row in enumerate(csv.DictReader(handle), start=2):
+            yield line, {key: (value or "").strip() for key, value in row.items()}
+
+
+def _locales(row: dict[str, str], prefix: str) -> dict[str, str]:
+    return {
+        key.removeprefix(prefix): value
+        for key, value in row.items()
+        if key.startswith(prefix) and value
+    }
+
+
+class DemoSeeder:
+    """Loads each seed file in dependency order into one session."""
+
+    def __init__(self, session: Session, seeds_dir: Path, progress: Progress[Any]) -> None:
+        self.session = session
+        self.seeds_dir = seeds_dir
+        self.progress = progress
+        self.report = SeedReport()
+
+    def run(self) -> SeedReport:
+        self.countries()
+        self.networks()
+        self.service_categories()
+        self.organizations()
+        self.session.flush()
+        self.locations()
+        self.routes()
+        self.contact_persons()
+        self.session.flush()
+        return self.report
+
+    def _path(self, name: str) -> Path:
+        path = self.seeds_dir / name
+        if not path.is_file():
+            raise SeedError(f"{path}: seed file is missing")
+        return path
+
+    def _add(self, kind: str, record: object) -> None:
+        self.session.add(record)
+        self.report.added[kind] += 1
+
+    def _existing(self, column: Any) -> set[Any]:
+        return set(self.session.scalars(select(column)))
+
+    def countries(self) -> None:
+        path = self._path("countries.geojson")
+        features = json.loads(path.read_text(encoding="utf-8"))["features"]
+        members = {row["code"] for _, row in _rows(self._path("rcm_members.csv"))}
+        existing = self._existing(Country.code)
+        for feature in self.progress(features, "countries"):
+            props = feature["properties"]
+            if props["code"] in existing:
+                continue
+            boundary = shape(feature["geometry"])
+            if not isinstance(boundary, MultiPolygon) or not boundary.is_valid:
+                raise SeedError(f"{path}: {props['code']} is not a valid MultiPolygon")
+            names = {
+                locale: props[f"name_{locale}"]
+                for locale in ("en", "es", "fr", "ht")
+                if props.get(f"name_{locale}")
+            }
+            self._add(
+                "countries",
+                Country(
+                    code=props["code"],
+                    names=names,
+                    emergency_number=props.get("emergency_number"),
+                    is_rcm_member=props["code"] in members,
+                    boundary=from_shape(boundary, srid=4326),
+                ),
+            )
+        self.session.flush()
+
+    def networks(self) -> None:
+        existing = self._existing(Network.code)
+        for _, row in _rows(self._path("networks.csv")):
+            if row["code"] in existing:
+                continue
+            self._add(
+                "networks",
+                Network(
+                    code=row["code"],
+                    names=_locales(row, "name_"),
+                    descriptions=_locales(row, "description_"),
+                    website=row["website"] or None,
+                ),
+            )
+
+    def service_categories(self) -> None:
+        existing = self._existing(ServiceCategory.code)
+        for position, (_, row) in enumerate(_rows(self._path("service_categories.csv"))):
+            if row["code"] in existing:
+                continue
+            self._add(
+                "service categories",
+                ServiceCategory(
+                    code=row["code"],
+                    icon=row["icon"],
+                    names=_locales(row, "name_"),
+                    position=position,
+                ),
+            )
+
+    def organizations(self) -> None:
+        path = self._path("organizations.csv")
+        networks = {network.code: network for network in self.session.scalars(select(Network))}
+        existing = self._existing(Organization.slug)
+        for line, row in _rows(path):
+            if row["key"] in existing:
+                continue
+            where = f"{path.name}:{line}"
+            try:
+                kind = OrganizationKind(row["kind"])
+                members = [networks[code] for code in _split(row["networks"])]
+            except (ValueError, KeyError) as error:
+                raise SeedError(f"{where}: unknown kind or network: {error}") from None
+            existing.add(row["key"])
+            self._add(
+                "organizations",
+                Organization(
+                    slug=row["key"],
+                    name=row["name"],
+                    kind=kind,
+                    sending_country_code=row["sending_country"] or None,
+                    website=row["website"] or None,
+                    descriptions=_locales(row, "description_"),
+                    networks=members,
+                ),
+            )
+
+    def locations(self) -> None:
+        path = self._path("locations.csv")
+        organizations = {org.slug: org for org in self.session.scalars(select(Organization))}
+        categories = {cat.code: cat for cat in self.session.scalars(select(ServiceCategory))}
+        existing = self._existing(Location.external_id)
+        rows = list(_rows(path))
+        for line, row in self.progress(rows, "locations"):
+            where = f"{path.name}:{line}"
+            external_id = self._location_key(row)
+            if external_id in existing:
+                continue
+            existing.add(external_id)
+            try:
+                position = LonLat.parse(row["lon"], row["lat"])
+                check_placement(self.session, position, row["country_code"])
+                location = Location(
+                    external_id=external_id,
+                    organization=organizations[row["org_key"]],
+                    name=row["site_name"] or None,
+                    address=row["address"] or None,
+                    city=row["city"],
+                    admin_area=row["admin_area"] or None,
+                    country_code=row["country_code"],
+                    point=position.to_wkt_element(),
+                    categories=[categories[code] for code in _split(row["categories"])],
+                    populations=[Population(code).value for code in _split(row["populations"])],
+                    languages=_split(row["languages"]),
+                    cost=Cost(row["cost"]) if row["cost"] else None,
+                    opening_hours=opening_hours.parse(row["opening_hours"]),
+                    capacity=int(row["capacity"]) if row["capacity"] else None,
+                    phones=_split(row["phone"]),
+                    whatsapp=row["whatsapp"] or None,
+                    email=row["email"] or None,
+                    verified_at=None,
+                    source=DEMO_SOURCE,
+                )
+            except KeyError as error:
+                raise SeedError(f"{where}: unknown organization or category {error}") from None
+            except (CoordinateError, PlacementError, opening_hours.OpeningHoursError) as error:
+                raise SeedError(f"{where}: {error}") from None
+            except ValueError as error:
+                raise SeedError(f"{where}: {error}") from None
+            self._add("locations", location)
+
+    @staticmethod
+    def _location_key(row: dict[str, str]) -> str:
+        parts = [row["org_key"], slugify(row["city"])]
+        if row["site_name"]:
+            parts.append(slugify(row["site_name"]))
+        return "demo:" + ":".join(parts)
+
+    def routes(self) -> None:
+        path = self._path("routes.geojson")
+        features = json.loads(path.read_text(encoding="utf-8"))["features"]
+        existing = self._existing(Route.code)
+        for feature in features:
+            props = feature["properties"]
+            if props["code"] in existing:
+                continue
+            line = shape(feature["geometry"])
+            if not isinstance(line, LineString) or len(line.coords) < 2 or not line.is_valid:
+                raise SeedError(f"{path.name}: route {props['code']} is not a valid LineString")
+            for lon, lat in line.coords:
+                LonLat.parse(lon, lat)
+            self._add(
+                "routes",
+                Route(
+                    code=props["code"],
+                    names={key[5:]: value for key, value in props.items() if key[:5] == "name_"},
+                    path=from_shape(line, srid=4326),
+                    country_codes=list(props["countries"]),
+                ),
+            )
+
+    def contact_persons(self) -> None:
+        path = self._path("contact_persons.csv")
+        networks = {network.code: network for network in self.session.scalars(select(Network))}
+        organizations = {org.slug: org for org in self.session.scalars(select(Organization))}
+        existing = self._existing(ContactPerson.external_id)
+        for line, row in _rows(path):
+            external_id = ":".join(
+                ["demo", row["country_code"], row["network"], row["role"], slugify(row["name"])]
+            )
+            if external_id in existing:
+                continue
+            existing.add(external_id)
+            try:
+                contact = ContactPerson(
+                    external_id=external_id,
+                    country_code=row["country_code"],
+                    network=networks[row["network"]],
+                    organization=organizations[row["organization_key"]]
+                    if row["organization_key"]
+                    else None,
+                    name=row["name"],
+                    position=row["position"] or None,
+                    email=row["email"] or None,
+                    phone=row["phone"] or None,
+                    languages=_split(row["languages"]),
+                    role=ContactRole(row["role"]),
+                    valid_from=dt.date.fromisoformat(row["valid_from"]),
+                    last_confirmed_at=dt.date.fromisoformat(row["last_confirmed_at"])
+                    if row["last_confirmed_at"]
+                    else None,
+                    last_confirmed_by=row["last_confirmed_by"] or None,
+                )
+            except (KeyError, ValueError) as error:
+                raise SeedError(f"{path.name}:{line}: {error!r}") from None
+            self._add("contact persons", contact)
+
+
+def load_demo(
+    session: Session, seeds_dir: Path, progress: Progress[Any] = _no_progress
+) -> SeedReport:
+    """Add whatever demo records are missing. The caller commits (or rolls back)."""
+    return DemoSeeder(session, seeds_dir, progress).run()

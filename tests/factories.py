@@ -1,0 +1,92 @@
+"""Test data builders, separate from the demo seeds: each returns a flushed record.
+
+Geometries are small boxes and points with known coordinates, so tests can reason about
+what lies inside what.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from geoalchemy2.shape import from_shape
+from shapely.geometry import LineString, MultiPolygon, box
+from sqlalchemy.orm import Session
+
+from directory.models import (
+    Country,
+    Location,
+    Organization,
+    OrganizationKind,
+    Route,
+)
+from geo.coordinates import LonLat
+
+_sequence = itertools.count(1)
+
+
+def country(
+    session: Session,
+    code: str = "MX",
+    bounds: tuple[float, float, float, float] = (-118.0, 14.5, -86.5, 32.8),
+) -> Country:
+    """A country whose boundary is the box ``(min_lon, min_lat, max_lon, max_lat)``."""
+    record = Country(
+        code=code,
+        names={"en": f"Country {code}", "es": f"País {code}"},
+        boundary=from_shape(MultiPolygon([box(*bounds)]), srid=4326),
+    )
+    session.add(record)
+    session.flush()
+    return record
+
+
+def organization(
+    session: Session,
+    kind: OrganizationKind = OrganizationKind.SHELTER,
+    sending_country_code: str | None = None,
+    name: str | None = None,
+) -> Organization:
+    number = next(_sequence)
+    record = Organization(
+        slug=f"test-org-{number}",
+        name=name or f"Test organization {number}",
+        kind=kind,
+        sending_country_code=sending_country_code,
+    )
+    session.add(record)
+    session.flush()
+    return record
+
+
+def location(
+    session: Session,
+    organization: Organization,
+    lon: float,
+    lat: float,
+    country_code: str = "MX",
+    city: str = "Test city",
+) -> Location:
+    number = next(_sequence)
+    record = Location(
+        external_id=f"test:{number}",
+        organization=organization,
+        city=city,
+        country_code=country_code,
+        point=LonLat(lon, lat).to_wkt_element(),
+        source="tests",
+    )
+    session.add(record)
+    session.flush()
+    return record
+
+
+def route(session: Session, code: str, coordinates: list[tuple[float, float]]) -> Route:
+    record = Route(
+        code=code,
+        names={"en": f"Route {code}"},
+        path=from_shape(LineString(coordinates), srid=4326),
+        country_codes=["MX"],
+    )
+    session.add(record)
+    session.flush()
+    return record

@@ -1,0 +1,64 @@
+"""Home page and API responses, through the Flask test client."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from directory.models import OrganizationKind
+from tests import factories
+
+
+def test_home_page_embeds_markers_and_routes_and_links_only_our_assets(client, db_session):
+    factories.country(db_session)
+    shelter = factories.organization(db_session, name="Albergue <Belén>")
+    factories.location(db_session, shelter, -92.2667, 14.9, city="Tapachula")
+    consulate = factories.organization(db_session, OrganizationKind.CONSULATE, "MX")
+    factories.location(db_session, consulate, -99.13, 19.43)
+    factories.route(db_session, "pacific", [(-92.27, 14.9), (-99.13, 19.43)])
+
+    response = client.get("/")
+
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert html.count("place-marker--shelter") == 1
+    assert html.count("place-marker--consulate") == 1
+    assert "Albergue &lt;Belén&gt;" in html  # names are escaped in popups
+    assert "route-line" in html
+    assert "/api/v1/countries/outlines" in html
+    linked = re.findall(r"""(?:src|href)=["']([^"']+)["']""", html)
+    assert linked, "the page links its scripts and styles"
+    assert all(url.startswith("/") for url in linked), linked
+
+
+def test_home_page_with_an_empty_directory_still_renders(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    assert "place-marker" not in response.get_data(as_text=True)
+
+
+def test_country_outlines_are_geojson_built_by_postgis(client, db_session):
+    factories.country(db_session, "GT", (-92.0, 13.7, -88.2, 17.8))
+    response = client.get("/api/v1/countries/outlines")
+    assert response.status_code == 200
+    assert response.mimetype == "application/geo+json"
+    assert response.cache_control.max_age == 86400
+    data = json.loads(response.data)
+    assert data["type"] == "FeatureCollection"
+    [feature] = data["features"]
+    assert feature["properties"] == {"code": "GT", "name": "Country GT"}
+    assert feature["geometry"]["type"] == "MultiPolygon"
+
+
+def test_unknown_api_path_gets_the_json_error_shape(client):
+    response = client.get("/api/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.json == {
+        "error": {"code": "not_found", "message": response.json["error"]["message"], "details": {}}
+    }
+
+
+def test_unknown_page_gets_an_html_page(client):
+    response = client.get("/nothing-here")
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"
