@@ -21,9 +21,12 @@ def test_home_page_embeds_markers_and_routes_and_links_only_our_assets(client, d
 
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert html.count("place-marker--shelter") == 1
-    assert html.count("place-marker--consulate") == 1
-    assert "Albergue &lt;Belén&gt;" in html  # names are escaped in popups
+    assert "place-marker--shelter" in html
+    assert "place-marker--consulate" in html
+    assert "[-92.2667, 14.9]" in html  # the shelter's point, longitude first
+    # Names travel as JSON data (set with textContent in the browser), never as markup.
+    assert "Albergue \\u003cBel" in html
+    assert "Albergue <Bel" not in html
     assert "route-line" in html
     assert "/api/v1/countries/outlines" in html
     linked = re.findall(r"""(?:src|href)=["']([^"']+)["']""", html)

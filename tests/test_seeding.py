@@ -141,19 +141,32 @@ def test_place_list_has_the_transit_towns_gazetteers_miss():
     assert missing == []
 
 
-def test_a_bad_row_loads_nothing_and_names_the_line(runner, db_session, tmp_path):
+def _copy_seeds(target):
     for path in SEEDS_DIR.iterdir():
         if path.is_file():
-            (tmp_path / path.name).write_bytes(path.read_bytes())
+            (target / path.name).write_bytes(path.read_bytes())
+
+
+def test_a_duplicate_row_in_a_seed_file_is_an_error(db_session, tmp_path):
+    _copy_seeds(tmp_path)
+    lines = (tmp_path / "locations.csv").read_text(encoding="utf-8").splitlines()
+    (tmp_path / "locations.csv").write_text("\n".join([*lines[:3], lines[1]]) + "\n")
+    with pytest.raises(SeedError, match=r"locations\.csv:4: same organization, city and site name"):
+        load_demo(db_session, tmp_path)
+
+
+def test_a_bad_row_loads_nothing_and_names_the_line(runner, db_session, tmp_path):
+    _copy_seeds(tmp_path)
     locations = (tmp_path / "locations.csv").read_text(encoding="utf-8").splitlines()
     header = locations[0].split(",")
     row = next(csv.DictReader([locations[0], locations[1]]))
+    row["site_name"] = "Somewhere at sea"
     row["lat"], row["lon"] = "5.0", "-100.0"  # the Pacific
     broken = ",".join(f'"{row[column]}"' for column in header)
     (tmp_path / "locations.csv").write_text(
         "\n".join([locations[0], *locations[1:3], broken]) + "\n", encoding="utf-8"
     )
-    with pytest.raises(SeedError, match=r"locations.csv:4: .*outside every country"):
+    with pytest.raises(SeedError, match=r"locations\.csv:4: .*outside every country"):
         load_demo(db_session, tmp_path)
     db_session.rollback()
 

@@ -6,7 +6,6 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from markupsafe import escape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
@@ -65,22 +64,18 @@ def marker_layers(session: Session) -> list[MarkerLayer]:
             Marker(
                 lon=position.lon,
                 lat=position.lat,
-                tooltip=location.display_name,
-                popup_html=_popup(location),
+                title=location.display_name,
+                lines=_popup_lines(location),
             )
         )
     return [layer for layer in layers.values() if layer.markers]
 
 
-def _popup(location: Location) -> str:
+def _popup_lines(location: Location) -> tuple[str, ...]:
     verified = (
         f"Verified {location.verified_at.isoformat()}" if location.verified_at else "Not verified"
     )
-    return (
-        f"<strong>{escape(location.display_name)}</strong><br>"
-        f"{escape(location.city)}, {escape(location.country_code)}<br>"
-        f"<small>{escape(verified)} · {escape(location.source)}</small>"
-    )
+    return (f"{location.city}, {location.country_code}", f"{verified} · {location.source}")
 
 
 def routes_collection(session: Session) -> dict:

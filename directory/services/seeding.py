@@ -215,13 +215,19 @@ class DemoSeeder:
         organizations = {org.slug: org for org in self.session.scalars(select(Organization))}
         categories = {cat.code: cat for cat in self.session.scalars(select(ServiceCategory))}
         existing = self._existing(Location.external_id)
+        first_line: dict[str, int] = {}
         rows = list(_rows(path))
         for line, row in self.progress(rows, "locations"):
             where = f"{path.name}:{line}"
             external_id = self._location_key(row)
+            if external_id in first_line:
+                raise SeedError(
+                    f"{where}: same organization, city and site name as line "
+                    f"{first_line[external_id]}; give the site a distinct site_name"
+                )
+            first_line[external_id] = line
             if external_id in existing:
                 continue
-            existing.add(external_id)
             try:
                 position = LonLat.parse(row["lon"], row["lat"])
                 check_placement(self.session, position, row["country_code"])

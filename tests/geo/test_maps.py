@@ -38,7 +38,7 @@ def _rendered_urls(fragments) -> set[str]:
 def test_every_asset_comes_from_our_server():
     fmap = base_map(center=(-90, 15), zoom=5, tiles=None)
     layer = MarkerLayer(
-        "shelter", "Shelters", "#c00", [Marker(-92.27, 14.9, "Belén", "<b>Belén</b>")]
+        "shelter", "Shelters", "#c00", [Marker(-92.27, 14.9, "Belén", ("Tapachula",))]
     )
     add_marker_layers(fmap, [layer])
     RemoteGeoJsonLayer("/outlines", "Outlines", {}, class_name="outline").add_to(fmap)
