@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask_compress import Compress
 from flask_migrate import Migrate
 
 from directory import config as app_config
@@ -14,6 +15,8 @@ from directory.models import db
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 migrate = Migrate(directory=str(PROJECT_ROOT / "migrations"))
+# Pages, GeoJSON and scripts shrink several times over: it matters on a weak connection.
+compress = Compress()
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -33,6 +36,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db)
+    compress.init_app(app)
 
     from directory import cli, errors
     from directory.api import api

@@ -36,4 +36,18 @@ def from_environment() -> dict[str, Any]:
         # only our own layers (country outlines, routes, places).
         "TILE_URL": os.environ.get("TILE_URL", OSM_TILES),
         "TILE_ATTRIBUTION": os.environ.get("TILE_ATTRIBUTION", OSM_ATTRIBUTION),
+        # Compress what we generate (pages, GeoJSON). Static files are streamed from disk;
+        # Flask-Compress would read them whole and leave the file open, so it skips them.
+        "COMPRESS_STREAMS": False,
+        # Vendor scripts change only with package-lock.json; let phones keep them a day.
+        "SEND_FILE_MAX_AGE_DEFAULT": 24 * 3600,
+        "COMPRESS_MIMETYPES": [
+            "text/html",
+            "text/css",
+            "text/javascript",
+            "application/javascript",
+            "application/json",
+            "application/geo+json",
+            "image/svg+xml",
+        ],
     }

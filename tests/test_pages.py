@@ -65,3 +65,12 @@ def test_unknown_page_gets_an_html_page(client):
     response = client.get("/nothing-here")
     assert response.status_code == 404
     assert response.mimetype == "text/html"
+
+
+def test_pages_and_geojson_are_compressed_for_weak_connections(client, db_session):
+    # Enough outlines to pass the 500-byte threshold under which compressing is not worth it.
+    for index, code in enumerate(["GT", "SV", "HN", "NI", "CR", "PA"]):
+        factories.country(db_session, code, (-92.0 + index, 8.0, -91.5 + index, 17.8))
+    for path in ("/", "/api/v1/countries/outlines"):
+        response = client.get(path, headers={"Accept-Encoding": "gzip"})
+        assert response.headers["Content-Encoding"] == "gzip", path

@@ -9,7 +9,7 @@ from directory.models import Country
 from geo.geojson import feature_collection
 
 # Degrees: enough detail at the zoom levels where outlines matter, a fraction of the bytes.
-OUTLINE_SIMPLIFY_DEG = 0.02
+OUTLINE_SIMPLIFY_DEG = 0.03
 
 
 def outlines_geojson(session: Session) -> str:
