@@ -240,8 +240,13 @@ def add_marker_layers(fmap: folium.Map, layers: Iterable[MarkerLayer]) -> None:
 
 def add_lines(fmap: folium.Map, collection: Mapping[str, Any], *, name: str, color: str) -> None:
     """Add a GeoJSON FeatureCollection of lines (routes) with a tooltip from ``name``."""
-    style = {"color": color, "weight": 3, "opacity": 0.8, "dashArray": "6 4"}
-    style["className"] = "route-line"
+    style = {
+        "color": color,
+        "weight": 3,
+        "opacity": 0.8,
+        "dashArray": "6 4",
+        "className": "route-line",
+    }
     folium.GeoJson(
         dict(collection),
         name=name,

@@ -82,7 +82,8 @@ def _rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
             yield line, {key: (value or "").strip() for key, value in row.items()}
 
 
-def _locales(row: dict[str, str], prefix: str) -> dict[str, str]:
+def _locales(row: dict[str, Any], prefix: str) -> dict[str, str]:
+    """``{"name_en": "Shelter", "name_es": "Albergue"}`` → ``{"en": "Shelter", "es": …}``."""
     return {
         key.removeprefix(prefix): value
         for key, value in row.items()
@@ -284,7 +285,7 @@ class DemoSeeder:
                 "routes",
                 Route(
                     code=props["code"],
-                    names={key[5:]: value for key, value in props.items() if key[:5] == "name_"},
+                    names=_locales(props, "name_"),
                     path=from_shape(line, srid=4326),
                     country_codes=list(props["countries"]),
                 ),
