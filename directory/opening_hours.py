@@ -13,8 +13,11 @@ They are stored as JSON, in the place's local time: ``{"always": true}`` for 24/
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 DAYS = ("mo", "tu", "we", "th", "fr", "sa", "su")
 _TIME = r"(?:[01]\d|2[0-3]):[0-5]\d|24:00"
@@ -77,3 +80,80 @@ def _parse_ranges(text: str, rule: str) -> list[list[str]]:
             raise OpeningHoursError(f"empty time range {spec!r} in {rule!r}")
         ranges.append([start, end])
     return ranges
+
+
+# --- Evaluating hours at an instant -------------------------------------------------------
+#
+# The same rules are implemented in SQL (the ``is_open_at`` function created by migration
+# 0003, used to filter searches before LIMIT); tests/test_open_now.py checks with hypothesis
+# that both agree. Rules:
+#   * a status other than "open" wins until ``status_until`` (forever when it has none);
+#   * unknown hours (None) are never "open now": we cannot promise it;
+#   * a range whose end is before its start runs past midnight into the next day;
+#   * "24:00" as an end means midnight at the end of that day.
+
+
+@dataclass(frozen=True, slots=True)
+class OpenState:
+    """Whether a place is open at an instant and what changes next, in local time."""
+
+    is_open: bool
+    reason: str  # "open", "closed", "always", "unknown", or the status ("full", …)
+    closes_at: str | None = None  # "18:00" when open and closing within the day
+    opens_at: str | None = None  # "08:00" when closed and opening within the day
+    until: dt.datetime | None = None  # end of a status like "full"
+
+
+def _ranges_covering(schedule: dict[str, Any], local: dt.datetime) -> list[str]:
+    """End times of the ranges open at ``local`` (empty when closed)."""
+    today = DAYS[local.weekday()]
+    yesterday = DAYS[(local.weekday() - 1) % 7]
+    now = local.strftime("%H:%M")
+    ends = []
+    for start, end in schedule.get(today, []):
+        if (end > start and start <= now < end) or (end < start and now >= start):
+            ends.append(end)
+    for start, end in schedule.get(yesterday, []):
+        if end < start and now < end:
+            ends.append(end)
+    return ends
+
+
+def _next_opening_today(schedule: dict[str, Any], local: dt.datetime) -> str | None:
+    now = local.strftime("%H:%M")
+    starts = [start for start, _ in schedule.get(DAYS[local.weekday()], []) if start > now]
+    return min(starts, default=None)
+
+
+def state_at(
+    hours: dict[str, Any] | None,
+    status: str,
+    status_until: dt.datetime | None,
+    timezone: str,
+    at: dt.datetime,
+) -> OpenState:
+    """Evaluate a place's hours and status at the aware instant ``at``."""
+    if status != "open" and (status_until is None or at < status_until):
+        return OpenState(False, status, until=status_until)
+    if hours is None:
+        return OpenState(False, "unknown")
+    if hours.get("always"):
+        return OpenState(True, "always")
+    local = at.astimezone(ZoneInfo(timezone))
+    ends = _ranges_covering(hours, local)
+    if ends:
+        # The latest end among overlapping ranges; an end "before now" is tomorrow's.
+        now = local.strftime("%H:%M")
+        closes_at = max(ends, key=lambda end: (end <= now, end))
+        return OpenState(True, "open", closes_at=closes_at)
+    return OpenState(False, "closed", opens_at=_next_opening_today(hours, local))
+
+
+def is_open(
+    hours: dict[str, Any] | None,
+    status: str,
+    status_until: dt.datetime | None,
+    timezone: str,
+    at: dt.datetime,
+) -> bool:
+    return state_at(hours, status, status_until, timezone, at).is_open

@@ -32,6 +32,11 @@ from directory.models import db
 from directory.services.seeding import load_demo
 
 
+# Each run gets its own databases, so two runs on one server (CI and a developer, or two
+# developers) never drop each other's.
+RUN_ID = os.getpid()
+
+
 def _server_url() -> URL:
     raw = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
     if not raw:
@@ -78,7 +83,7 @@ def server_url() -> URL:
 @pytest.fixture(scope="session")
 def test_database(server_url: URL) -> Iterator[URL]:
     """The run's database, migrated to head."""
-    name = f"{server_url.database}_test"
+    name = f"{server_url.database}_test_{RUN_ID}"
     url = _recreate_database(server_url, name)
     app = make_test_app(url)
     with app.app_context():
@@ -138,9 +143,11 @@ def runner(app: Flask, db_session: Session):
 
 
 @pytest.fixture(scope="session")
-def browser_database(server_url: URL, test_database: URL) -> Iterator[URL]:
+def browser_database(server_url: URL, test_database: URL, app: Flask) -> Iterator[URL]:
     """A committed copy of the migrated database holding the demo data."""
-    name = f"{server_url.database}_test_browser"
+    with app.app_context():
+        db.engine.dispose()  # a template database must have no open connections
+    name = f"{server_url.database}_test_browser_{RUN_ID}"
     url = _recreate_database(server_url, name, template=test_database.database)
     app = make_test_app(url)
     with app.app_context():

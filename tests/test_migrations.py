@@ -9,7 +9,7 @@ from sqlalchemy import inspect
 
 from directory.migration_support import ALEMBIC_OPTIONS
 from directory.models import db
-from tests.conftest import _drop_database, _recreate_database, make_test_app
+from tests.conftest import RUN_ID, _drop_database, _recreate_database, make_test_app
 
 
 def test_models_and_migrations_do_not_drift(app):
@@ -23,7 +23,7 @@ def test_models_and_migrations_do_not_drift(app):
 
 
 def test_every_migration_downgrades_and_upgrades_again(server_url):
-    name = f"{server_url.database}_test_roundtrip"
+    name = f"{server_url.database}_test_roundtrip_{RUN_ID}"
     url = _recreate_database(server_url, name)
     try:
         app = make_test_app(url)

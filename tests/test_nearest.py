@@ -1,0 +1,142 @@
+"""Nearest search against PostGIS: exact spheroid order, filters, the index, bad input."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select, text
+
+from directory.models import Cost, Location, Network, OrganizationKind, ServiceCategory
+from directory.services.location_filters import LocationFilters
+from directory.services.nearest import NearestQuery, find_nearest
+from geo.coordinates import LonLat
+from geo.nearest import geography_point
+from tests import factories
+
+NOON_UTC = dt.datetime(2026, 11, 23, 18, 0, tzinfo=dt.UTC)  # a Monday, noon in Mexico City
+
+
+@pytest.fixture
+def scattered(db_session):
+    """40 places spread over southern Mexico and Guatemala (a fixed pseudo-random set)."""
+    factories.country(db_session, "MX", (-118.0, 14.5, -86.5, 32.8))
+    org = factories.organization(db_session)
+    import random
+
+    rng = random.Random(7)
+    for _ in range(40):
+        factories.location(db_session, org, rng.uniform(-95, -88), rng.uniform(14.5, 19))
+    return db_session
+
+
+def _distances_by_brute_force(session, position: LonLat, limit: int) -> list[float]:
+    distance = func.ST_Distance(Location.point, geography_point(position))
+    return list(session.scalars(select(distance).order_by(distance).limit(limit)))
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    lon=st.floats(min_value=-100, max_value=-83, allow_nan=False),
+    lat=st.floats(min_value=10, max_value=24, allow_nan=False),
+    limit=st.integers(min_value=1, max_value=45),
+)
+def test_order_equals_st_distance_over_all_rows(scattered, lon, lat, limit):
+    position = LonLat(lon, lat)
+    results = find_nearest(scattered, NearestQuery(position, limit=limit), at=NOON_UTC)
+    expected = _distances_by_brute_force(scattered, position, limit)
+    assert [r.distance_m for r in results] == pytest.approx(expected, rel=1e-9)
+    assert [r.rank for r in results] == list(range(1, len(expected) + 1))
+
+
+def test_radius_caps_the_distance(scattered):
+    position = LonLat(-92.27, 14.9)
+    results = find_nearest(scattered, NearestQuery(position, limit=100, radius_km=150))
+    within = scattered.scalar(
+        select(func.count()).where(
+            func.ST_DWithin(Location.point, geography_point(position), 150_000)
+        )
+    )
+    assert len(results) == within
+    assert all(r.distance_m <= 150_000 for r in results)
+
+
+def test_the_gist_index_is_used(scattered):
+    from directory.services.location_filters import active_locations
+    from geo.nearest import nearest
+
+    statement = nearest(
+        active_locations(), Location.point, LonLat(-92.27, 14.9), limit=10, tiebreak=Location.id
+    )
+    compiled = statement.compile(scattered.get_bind(), compile_kwargs={"literal_binds": True})
+    # Force the planner's hand as it would be on a large table: no sequential scans.
+    scattered.execute(text("SET LOCAL enable_seqscan = off"))
+    plan = "\n".join(scattered.scalars(text(f"EXPLAIN {compiled}")))
+    assert plan.count("idx_locations_point") >= 2, plan  # the KNN step and the ST_DWithin step
+    assert "Order By: (locations" in plan or "Order By: (point <->" in plan, plan
+
+
+def _place(session, org, lon, lat, **fields):
+    location = factories.location(session, org, lon, lat)
+    for name, value in fields.items():
+        setattr(location, name, value)
+    session.flush()
+    return location
+
+
+@pytest.fixture
+def vocabulary(db_session):
+    factories.country(db_session, "MX", (-118.0, 14.5, -86.5, 32.8))
+    food = ServiceCategory(code="food", names={"en": "Food"}, icon="utensils")
+    shelter = ServiceCategory(code="shelter", names={"en": "Shelter"}, icon="bed")
+    rncom = Network(code="RNCOM", names={"en": "RNCOM"})
+    db_session.add_all([food, shelter, rncom])
+    db_session.flush()
+    return {"food": food, "shelter": shelter, "rncom": rncom}
+
+
+def test_filters_combine(db_session, vocabulary):
+    member = factories.organization(db_session, OrganizationKind.SHELTER)
+    member.networks.append(vocabulary["rncom"])
+    other = factories.organization(db_session, OrganizationKind.CIVIL_SOCIETY)
+    both = _place(
+        db_session, member, -92.27, 14.9,
+        categories=[vocabulary["food"], vocabulary["shelter"]],
+        populations=["women"], languages=["es", "en"], cost=Cost.FREE,
+    )  # fmt: skip
+    food_only = _place(
+        db_session, other, -92.2, 14.95,
+        categories=[vocabulary["food"]], populations=["children"], languages=["es"],
+        cost=Cost.FEE,
+    )  # fmt: skip
+    _place(db_session, other, -92.1, 15.0)  # no categories, serves everyone
+
+    def ids(**filters):
+        query = NearestQuery(LonLat(-92.27, 14.9), limit=10, filters=LocationFilters(**filters))
+        return {r.location.id for r in find_nearest(db_session, query, at=NOON_UTC)}
+
+    assert ids(categories=("food",)) == {both.id, food_only.id}
+    assert ids(categories=("food", "shelter")) == {both.id, food_only.id}  # any of
+    assert ids(categories=("shelter",)) == {both.id}
+    assert ids(categories=("food",), free=True) == {both.id}  # and
+    assert ids(populations=("children",)) == {food_only.id}
+    assert ids(populations=("children", "women")) == {both.id, food_only.id}
+    assert ids(languages=("en",)) == {both.id}
+    assert ids(kinds=(OrganizationKind.CIVIL_SOCIETY,)) == {food_only.id} | (
+        ids() - {both.id, food_only.id}
+    )
+    assert ids(networks=("RNCOM",)) == {both.id}
+    assert ids(networks=("RNCOM",), languages=("fr",)) == set()
+
+
+def test_archived_places_are_not_found(db_session, vocabulary):
+    org = factories.organization(db_session)
+    gone = _place(db_session, org, -92.27, 14.9, archived_at=NOON_UTC)
+    kept = _place(db_session, org, -92.2, 14.9)
+    found = find_nearest(db_session, NearestQuery(LonLat(-92.27, 14.9)), at=NOON_UTC)
+    assert [r.location.id for r in found] == [kept.id]
+    assert gone.id not in {r.location.id for r in found}

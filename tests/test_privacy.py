@@ -1,0 +1,47 @@
+"""A searcher's coordinates and search terms appear in no log line."""
+
+from __future__ import annotations
+
+import logging
+import urllib.request
+
+import pytest
+
+from directory.privacy import redact_query_strings
+
+SECRET_LAT, SECRET_LON = "14.918273", "-92.263544"
+SECRET_TERM = "Zyxwvutown"
+
+
+def test_query_strings_are_cut_from_request_lines():
+    line = '127.0.0.1 - - "GET /api/v1/locations/nearest?lat=1&lon=2 HTTP/1.1" 200 -'
+    assert redact_query_strings(line) == (
+        '127.0.0.1 - - "GET /api/v1/locations/nearest?[redacted] HTTP/1.1" 200 -'
+    )
+
+
+@pytest.mark.browser
+def test_searches_leave_no_trace_in_the_logs(live_app_factory, caplog, capfd):
+    caplog.set_level(logging.DEBUG)
+    paths = [
+        f"/api/v1/locations/nearest?lat={SECRET_LAT}&lon={SECRET_LON}&limit=3",
+        f"/api/v1/locations/nearest?lat={SECRET_LAT}&lon={SECRET_LON}&category={SECRET_TERM}",
+        f"/api/v1/locations/nearest?lat=999{SECRET_LAT}&lon={SECRET_LON}",
+    ]
+    statuses = []
+    with live_app_factory() as server:
+        for path in paths:
+            try:
+                with urllib.request.urlopen(server.url + path) as response:
+                    statuses.append(response.status)
+            except urllib.error.HTTPError as error:
+                statuses.append(error.code)
+    assert statuses == [200, 400, 400]
+
+    captured = capfd.readouterr()
+    everything = "\n".join(
+        [*(record.getMessage() for record in caplog.records), captured.out, captured.err]
+    )
+    assert "/api/v1/locations/nearest?[redacted]" in everything  # the access log did run
+    for secret in (SECRET_LAT, SECRET_LON, SECRET_TERM):
+        assert secret not in everything
