@@ -31,7 +31,6 @@ from directory.config import sqlalchemy_url
 from directory.models import db
 from directory.services.seeding import load_demo
 
-
 # Each run gets its own databases, so two runs on one server (CI and a developer, or two
 # developers) never drop each other's.
 RUN_ID = os.getpid()
