@@ -38,6 +38,10 @@ class NearestArgs(LocationFilterArgs):
     )
 
 
+class AreaArgs(LocationFilterArgs):
+    bbox = fields.String(required=True, validate=validate.Length(max=200))
+
+
 class LocationSchema(Schema):
     """What the API says about a location (public data only)."""
 

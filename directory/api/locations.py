@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 from directory.api import api
 from directory.api.params import invalid_parameter, parse_query
 from directory.models import OrganizationKind, db
-from directory.schemas import NearestArgs, location_feature
+from directory.schemas import AreaArgs, NearestArgs, location_feature
 from directory.services.location_filters import LocationFilters
+from directory.services.map_area import area_content
 from directory.services.nearest import (
     NearbyLocation,
     NearestQuery,
@@ -19,7 +20,8 @@ from directory.services.nearest import (
     unknown_categories,
     unknown_networks,
 )
-from geo.coordinates import LonLat
+from geo.area import BBox
+from geo.coordinates import CoordinateError, LonLat
 
 GEOJSON = "application/geo+json"
 
@@ -76,4 +78,40 @@ def nearest_locations():
     # A search is about one person's position: never cache it on shared proxies.
     response.cache_control.private = True
     response.cache_control.no_store = True
+    return response
+
+
+@api.get("/locations")
+def locations_in_area():
+    """Places inside ``bbox`` for the map: points, or grid clusters when there are many.
+
+    Features carry ``{"id", "name", "kind"}``, or ``{"cluster": true, "count"}``.
+    """
+    args = parse_query(AreaArgs(), request.args)
+    try:
+        bbox = BBox.parse(args["bbox"])
+    except CoordinateError as error:
+        raise invalid_parameter("bbox", error.message) from None
+    content = area_content(db.session, bbox, filters_from(db.session, args))
+    features = [
+        {
+            "type": "Feature",
+            "id": point.id,
+            "geometry": {"type": "Point", "coordinates": [point.lon, point.lat]},
+            "properties": {"id": point.id, "name": point.name, "kind": point.kind},
+        }
+        for point in content.points
+    ] + [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [cluster.lon, cluster.lat]},
+            "properties": {"cluster": True, "count": cluster.count},
+        }
+        for cluster in content.clusters
+    ]
+    response = jsonify({"type": "FeatureCollection", "features": features})
+    response.mimetype = GEOJSON
+    # The visible area hints at where the person is: the browser may reuse it, no proxy.
+    response.cache_control.private = True
+    response.cache_control.max_age = 300
     return response
