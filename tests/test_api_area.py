@@ -27,7 +27,8 @@ def test_points_inside_the_area_and_none_outside(client, grid):
     assert len(features) == 9  # x and y in 0..2
     for feature in features:
         lon, lat = feature["geometry"]["coordinates"]
-        assert -92.05 <= lon <= -91.75 and 14.95 <= lat <= 15.25
+        assert -92.05 <= lon <= -91.75
+        assert 14.95 <= lat <= 15.25
         assert set(feature["properties"]) == {"id", "name", "kind"}
 
 
