@@ -30,6 +30,7 @@ help: ## Show this list of targets
 run: db $(STAMPS)/assets ## Set up, migrate, load the demo data and serve on http://127.0.0.1:5000
 	$(FLASK) db upgrade
 	$(FLASK) seed demo
+	$(FLASK) gazetteer load
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 test: db $(STAMPS)/assets ## Set up, then run every test (a fresh test database each run)
@@ -47,8 +48,9 @@ format: $(STAMPS)/venv ## Rewrite the code in ruff's format
 migrate: db ## Apply the database migrations
 	$(FLASK) db upgrade
 
-seed: migrate ## Load the demo data (idempotent)
+seed: migrate ## Load the demo data and the gazetteer (idempotent)
 	$(FLASK) seed demo
+	$(FLASK) gazetteer load
 
 db: $(STAMPS)/venv ## Make the database reachable (starts the local cluster unless DATABASE_URL is set)
 ifeq ($(LOCAL_DB),1)

@@ -31,6 +31,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -524,15 +525,18 @@ class PlaceName(Base):
 
     __tablename__ = "place_names"
 
+    key: Mapped[str] = mapped_column(Text, nullable=False)
     place_id: Mapped[int] = mapped_column(
-        ForeignKey("places.id", ondelete="CASCADE"), primary_key=True
+        ForeignKey("places.id", ondelete="CASCADE"), nullable=False, index=True
     )
-    key: Mapped[str] = mapped_column(Text, primary_key=True)
     is_primary: Mapped[bool] = mapped_column(nullable=False, default=False)
 
     place: Mapped[Place] = relationship(back_populates="names")
 
     __table_args__ = (
+        # Key first: the primary key's B-tree answers exact lookups (the loader's duplicate
+        # check); the trigram index below answers the fuzzy ones.
+        PrimaryKeyConstraint("key", "place_id"),
         # Trigram index: similarity (%), and LIKE 'prefix%' / '% word%' for prefixes.
         Index(
             "ix_place_names_key_trgm",

@@ -38,6 +38,15 @@ class NearestArgs(LocationFilterArgs):
     )
 
 
+class NearPageArgs(LocationFilterArgs):
+    """The "Help near me" form: a position (from the phone or a map tap) or a town name."""
+
+    q = fields.String(load_default="", validate=validate.Length(max=100))
+    lat = fields.Float(load_default=None, allow_nan=False, validate=validate.Range(-90, 90))
+    lon = fields.Float(load_default=None, allow_nan=False, validate=validate.Range(-180, 180))
+    limit = fields.Integer(load_default=10, validate=validate.Range(1, 50))
+
+
 class AreaArgs(LocationFilterArgs):
     bbox = fields.String(required=True, validate=validate.Length(max=200))
 

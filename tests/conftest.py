@@ -29,6 +29,7 @@ from directory import create_app
 from directory.cli import SEEDS_DIR
 from directory.config import sqlalchemy_url
 from directory.models import db
+from directory.services.gazetteer import load_gazetteer
 from directory.services.seeding import load_demo
 
 # Each run gets its own databases, so two runs on one server (CI and a developer, or two
@@ -143,7 +144,7 @@ def runner(app: Flask, db_session: Session):
 
 @pytest.fixture(scope="session")
 def browser_database(server_url: URL, test_database: URL, app: Flask) -> Iterator[URL]:
-    """A committed copy of the migrated database holding the demo data."""
+    """A committed copy of the migrated database holding the demo data and gazetteer."""
     with app.app_context():
         db.engine.dispose()  # a template database must have no open connections
     name = f"{server_url.database}_test_browser_{RUN_ID}"
@@ -151,6 +152,7 @@ def browser_database(server_url: URL, test_database: URL, app: Flask) -> Iterato
     app = make_test_app(url)
     with app.app_context():
         load_demo(db.session, SEEDS_DIR)
+        load_gazetteer(db.session, SEEDS_DIR)
         db.session.commit()
         db.engine.dispose()
     yield url

@@ -77,3 +77,9 @@ def test_bad_input_is_a_400_naming_the_parameter(client, two_places, query, para
     assert error["code"] == "invalid_parameter"
     assert error["message"].startswith(f"{parameter}: ")
     assert parameter in error["details"]["parameters"]
+
+
+def test_blank_optional_parameters_count_as_absent(client, two_places):
+    response = client.get("/api/v1/locations/nearest?lat=14.91&lon=-92.27&radius_km=&limit=")
+    assert response.status_code == 200
+    assert len(response.json["features"]) == 2

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 api = Blueprint("api", __name__)
 
-from directory.api import locations, views  # noqa: E402,F401  (registers the routes)
+from directory.api import locations, places, views  # noqa: E402,F401  (registers the routes)

@@ -11,15 +11,19 @@ from directory.errors import ApiError
 
 
 def parse_query(schema: Schema, args: MultiDict[str, str]) -> dict[str, Any]:
-    """Load ``args`` with ``schema``; list fields take every repeated value.
+    """Load ``args`` with ``schema``; list fields take every repeated value, blanks are absent.
 
     Invalid input raises ``ApiError`` (400, code ``invalid_parameter``) whose message names
     the first bad parameter and whose details list every problem by parameter.
     """
     data: dict[str, Any] = {}
     for name in args:
-        field = schema.fields.get(name)
-        data[name] = args.getlist(name) if isinstance(field, fields.List) else args.get(name)
+        # An empty value is a field left blank in a form: the same as not sending it.
+        values = [value for value in args.getlist(name) if value.strip()]
+        if isinstance(schema.fields.get(name), fields.List):
+            data[name] = values
+        elif values:
+            data[name] = values[-1]
     try:
         return schema.load(data)
     except ValidationError as error:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 from flask import Response
 
 from directory.api import api
 from directory.models import db
 from directory.services.countries import outlines_geojson
+from directory.services.overview_map import routes_collection
 
 # Boundaries change a few times a decade; let browsers and proxies keep them a day.
 OUTLINES_MAX_AGE = 24 * 3600
@@ -18,4 +21,13 @@ def country_outlines() -> Response:
     response = Response(outlines_geojson(db.session), mimetype="application/geo+json")
     response.cache_control.public = True
     response.cache_control.max_age = OUTLINES_MAX_AGE
+    return response
+
+
+@api.get("/routes")
+def routes() -> Response:
+    """The migration routes as GeoJSON lines (``code``, ``name``)."""
+    response = Response(json.dumps(routes_collection(db.session)), mimetype="application/geo+json")
+    response.cache_control.public = True
+    response.cache_control.max_age = 3600
     return response

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import current_app, render_template, url_for
 
 from directory.assets import folium_asset_urls
 from directory.models import db
 from directory.public import public
 from directory.services.overview_map import KIND_STYLES, build_overview_map
+from geo.coordinates import LonLat
 from geo.maps import TileSource
 
 
@@ -25,3 +28,16 @@ def home():
         asset_urls=folium_asset_urls(),
     )
     return render_template("home.html", map=fragments, kinds=KIND_STYLES.values())
+
+
+@public.app_template_filter("dial")
+def dial(phone: str) -> str:
+    """A phone number as a dialable ``tel:`` target: digits and a leading +."""
+    return re.sub(r"[^\d+]", "", phone)
+
+
+@public.app_template_filter("lonlat")
+def lonlat(point) -> tuple[float, float]:
+    """A stored point as ``(lon, lat)``."""
+    position = LonLat.from_element(point)
+    return position.lon, position.lat

@@ -320,8 +320,9 @@ class _Loader:
 
     def merge(self, source: PlaceSource) -> None:
         params = {"distance": DUPLICATE_DISTANCE_M}
-        # Fresh statistics for the staged rows, so the planner picks hash joins.
-        self.session.execute(text("ANALYZE gazetteer_staging"))
+        # Fresh statistics (this transaction's rows included): with stale ones the planner
+        # takes a table that has just grown by thousands of rows for empty and nests loops.
+        self.session.execute(text("ANALYZE gazetteer_staging, places, place_names"))
         self.report.added[source.value] += self.session.scalar(_MERGE, params) or 0
         if source is PlaceSource.GEONAMES:
             filled = self.session.execute(_FILL_POPULATION, params)
@@ -360,28 +361,41 @@ def load_gazetteer(
 
 MAX_QUERY_LENGTH = 100
 
-# Tiers, best first: 0 exact, 1 prefix, 2 one edit, 3 two edits (queries of 5+ characters),
-# 4 a later word starts with the query, 5 trigram similarity only. Candidates come from the
-# trigram index (similarity, and LIKE for both kinds of prefix); each place keeps its best
-# name, then places are ranked by tier, primary name first, similarity, population.
+# Candidates come from the trigram index, one indexable condition per branch (an OR of them
+# tempts the planner into a sequential scan that computes similarity() on every row):
+# trigram similarity (%); the query as a prefix of the name or of a later word of it; and,
+# for short queries, names within two edits that start with the same two letters (a swapped
+# pair of letters leaves a short name too few trigrams in common to pass %).
+# Each place keeps its best-matching name; tiers, best first: 0 exact, 1 prefix, 2 one edit,
+# 3 two edits (queries of 5+ characters), 4 a later word starts with the query, 5 similar.
+# Within a tier: the primary name before an alternate one, then the more similar (tiers 4-5),
+# then the more populous.
 _SEARCH = text(
     """
     WITH candidates AS (
-        SELECT n.place_id, n.is_primary, similarity(n.key, :key) AS sim,
+        SELECT place_id, key, is_primary FROM place_names WHERE key % :key
+        UNION
+        SELECT place_id, key, is_primary FROM place_names WHERE key LIKE :prefix
+        UNION
+        SELECT place_id, key, is_primary FROM place_names WHERE key LIKE :word_prefix
+        UNION
+        SELECT place_id, key, is_primary FROM place_names
+        WHERE key LIKE :head AND levenshtein_less_equal(key, :key, 2) <= 2
+    ), scored AS (
+        SELECT place_id, is_primary, similarity(key, :key) AS sim,
                CASE
-                   WHEN n.key = :key THEN 0
-                   WHEN n.key LIKE :prefix THEN 1
-                   WHEN levenshtein_less_equal(n.key, :key, 2) <= 1 THEN 2
-                   WHEN length(:key) >= 5 AND levenshtein_less_equal(n.key, :key, 2) <= 2
+                   WHEN key = :key THEN 0
+                   WHEN key LIKE :prefix THEN 1
+                   WHEN levenshtein_less_equal(key, :key, 2) <= 1 THEN 2
+                   WHEN length(:key) >= 5 AND levenshtein_less_equal(key, :key, 2) <= 2
                        THEN 3
-                   WHEN n.key LIKE :word_prefix THEN 4
+                   WHEN key LIKE :word_prefix THEN 4
                    ELSE 5
                END AS tier
-        FROM place_names AS n
-        WHERE n.key % :key OR n.key LIKE :prefix OR n.key LIKE :word_prefix
+        FROM candidates
     ), best AS (
         SELECT DISTINCT ON (place_id) place_id, tier, is_primary, sim
-        FROM candidates
+        FROM scored
         ORDER BY place_id, tier, is_primary DESC, sim DESC
     )
     SELECT p.name, p.admin_area, p.country_code, p.kind,
@@ -394,6 +408,8 @@ _SEARCH = text(
     LIMIT :limit
     """
 )
+# Queries up to this long also look for two-edit typos among names of the same first letters.
+SHORT_QUERY = 10
 
 
 def search_key(session: Session, query: str) -> str:
@@ -419,6 +435,8 @@ def search_places(
             # The key holds only [a-z0-9 ], so it needs no LIKE escaping.
             "prefix": f"{key}%",
             "word_prefix": f"% {key}%",
+            # An impossible pattern (keys hold no '~') switches the branch off.
+            "head": f"{key[:2]}%" if len(key) <= SHORT_QUERY else "~",
             "country": country.upper() if country else None,
             "limit": limit,
         },

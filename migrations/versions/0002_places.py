@@ -122,8 +122,8 @@ def upgrade() -> None:
     )
     op.create_table(
         "place_names",
-        sa.Column("place_id", sa.Integer(), nullable=False),
         sa.Column("key", sa.Text(), nullable=False),
+        sa.Column("place_id", sa.Integer(), nullable=False),
         sa.Column("is_primary", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
             ["place_id"],
@@ -131,8 +131,9 @@ def upgrade() -> None:
             name=op.f("fk_place_names_place_id_places"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("place_id", "key", name=op.f("pk_place_names")),
+        sa.PrimaryKeyConstraint("key", "place_id", name=op.f("pk_place_names")),
     )
+    op.create_index(op.f("ix_place_names_place_id"), "place_names", ["place_id"], unique=False)
     op.create_index(
         "ix_place_names_key_trgm",
         "place_names",
@@ -145,6 +146,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_place_names_key_trgm", table_name="place_names", postgresql_using="gin")
+    op.drop_index(op.f("ix_place_names_place_id"), table_name="place_names")
     op.drop_table("place_names")
     op.drop_geospatial_index(
         "idx_places_point", table_name="places", postgresql_using="gist", column_name="point"

@@ -1,0 +1,136 @@
+"""The "Help near me" page and the page of one place.
+
+The page works without JavaScript: the form is an ordinary GET form and the server renders
+the list. JavaScript only adds "use my location", tapping the map, and the live map.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from flask import abort, current_app, render_template, request
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from directory.api.locations import filters_from
+from directory.api.params import parse_query
+from directory.errors import ApiError
+from directory.models import Location, Organization, ServiceCategory, db
+from directory.opening_hours import state_at
+from directory.public import public
+from directory.schemas import NearPageArgs
+from directory.services.gazetteer import PlaceMatch, search_places
+from directory.services.nearest import NearbyLocation, NearestQuery, find_nearest
+from directory.services.overview_map import KIND_STYLES
+from geo.coordinates import LonLat
+
+PLACE_CHOICES = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where the search starts: the person's position or a town they typed."""
+
+    position: LonLat
+    label: str | None  # "Tapachula, Chiapas (MX)" for a town; None for a position
+
+
+def _origin(args: dict[str, Any]) -> tuple[Origin | None, list[PlaceMatch], str | None]:
+    """The search origin, the other towns that matched, and a message when none did."""
+    if args["lat"] is not None and args["lon"] is not None:
+        return Origin(LonLat(args["lon"], args["lat"]), None), [], None
+    query = args["q"].strip()
+    if not query:
+        return None, [], None
+    matches = search_places(db.session, query, limit=PLACE_CHOICES)
+    if not matches:
+        return None, [], "no_town"
+    first = matches[0]
+    label = ", ".join(part for part in (first.name, first.admin_area) if part)
+    return (
+        Origin(LonLat(first.lon, first.lat), f"{label} ({first.country_code})"),
+        matches[1:],
+        None,
+    )
+
+
+@public.get("/near")
+def near():
+    categories = db.session.scalars(select(ServiceCategory).order_by(ServiceCategory.position))
+    context: dict[str, Any] = {
+        "categories": categories.all(),
+        "kinds": KIND_STYLES,
+        "args": request.args,
+        "results": [],
+        "origin": None,
+        "alternatives": [],
+        "problem": None,
+        "error": None,
+        "map_config": _map_config(None, []),
+    }
+    try:
+        args = parse_query(NearPageArgs(), request.args)
+        filters = filters_from(db.session, args)
+    except ApiError as error:
+        context["error"] = error.message
+        return render_template("near.html", **context), 400
+    origin, alternatives, problem = _origin(args)
+    results: list[NearbyLocation] = []
+    if origin is not None:
+        query = NearestQuery(origin.position, limit=args["limit"], filters=filters)
+        results = find_nearest(db.session, query)
+    context.update(
+        origin=origin, alternatives=alternatives, problem=problem, results=results,
+        map_config=_map_config(origin, results),
+    )  # fmt: skip
+    return render_template("near.html", **context)
+
+
+def _map_config(origin: Origin | None, results: list[NearbyLocation]) -> dict[str, Any]:
+    """What near.js needs, handed over as JSON in a data attribute."""
+    return {
+        "tiles": current_app.config["TILE_URL"] or None,
+        "attribution": current_app.config["TILE_ATTRIBUTION"],
+        "areaUrl": "/api/v1/locations",
+        "outlinesUrl": "/api/v1/countries/outlines",
+        "origin": [origin.position.lon, origin.position.lat] if origin else None,
+        "results": [
+            {
+                "rank": result.rank,
+                "name": result.location.display_name,
+                "coordinates": list(_lonlat(result.location)),
+                "url": f"/places/{result.location.id}",
+            }
+            for result in results
+        ],
+        "kinds": {kind.value: style.label for kind, style in KIND_STYLES.items()},
+    }
+
+
+def _lonlat(location: Location) -> tuple[float, float]:
+    position = LonLat.from_element(location.point)
+    return position.lon, position.lat
+
+
+@public.get("/places/<int:location_id>")
+def place(location_id: int):
+    location = db.session.scalar(
+        select(Location)
+        .where(Location.id == location_id, Location.archived_at.is_(None))
+        .options(
+            selectinload(Location.categories),
+            selectinload(Location.organization).selectinload(Organization.networks),
+        )
+    )
+    if location is None:
+        abort(404)
+    now = dt.datetime.now(dt.UTC)
+    state = state_at(
+        location.opening_hours, location.status, location.status_until, location.timezone, now
+    )
+    lon, lat = _lonlat(location)
+    return render_template(
+        "place.html", location=location, state=state, lon=lon, lat=lat, kinds=KIND_STYLES
+    )

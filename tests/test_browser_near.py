@@ -1,0 +1,95 @@
+"""Help near me in headless Chromium: location, town search, filters, clusters, no-JS."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+TAPACHULA = {"latitude": 14.9057, "longitude": -92.2639}
+
+
+@pytest.fixture(scope="module")
+def server(live_app_factory):
+    with live_app_factory(TILE_URL="") as running:
+        yield running
+
+
+def _page(browser, *, javascript: bool = True, geolocation=None):
+    options = {"java_script_enabled": javascript, "viewport": {"width": 1100, "height": 800}}
+    if geolocation:
+        options.update(geolocation=geolocation, permissions=["geolocation"])
+    return browser.new_context(**options).new_page()
+
+
+def _names(page) -> list[str]:
+    return page.locator(".result h2").all_inner_texts()
+
+
+def test_use_my_location_returns_the_list(browser, server):
+    page = _page(browser, geolocation=TAPACHULA)
+    page.goto(server.url + "/near")
+    page.click("#use-location")
+    page.wait_for_selector(".result")
+    assert "Near your location" in page.inner_text(".origin")
+    distances = [float(text.split()[0]) for text in page.locator(".distance").all_inner_texts()]
+    assert distances == sorted(distances)
+    assert distances[0] < 5  # the demo data has many places in Tapachula
+    page.context.close()
+
+
+def test_typing_a_town_returns_the_list(browser, server):
+    page = _page(browser)
+    page.goto(server.url + "/near")
+    page.fill("#q", "tecun uman")
+    page.press("#q", "Enter")
+    page.wait_for_selector(".result")
+    assert "Tecún Umán" in page.inner_text(".origin")
+    assert len(_names(page)) == 10
+    page.context.close()
+
+
+def test_a_filter_narrows_the_list(browser, server):
+    page = _page(browser)
+    page.goto(server.url + "/near?q=Tapachula")
+    page.wait_for_selector(".result")
+    everything = _names(page)
+    page.click(".filters summary")
+    page.check("input[name=category][value=shelter]")
+    page.click("button[type=submit]")
+    page.wait_for_selector(".result")
+    shelters = _names(page)
+    assert shelters != everything
+    for services in page.locator(".result .services").all_inner_texts():
+        assert "Shelter" in services
+    page.context.close()
+
+
+def test_markers_cluster_on_the_map(browser, server):
+    page = _page(browser)
+    page.goto(server.url + "/near?q=Tapachula")
+    page.wait_for_selector("#near-map[data-loaded=true]", state="attached")
+    assert page.locator(".marker-cluster").count() > 0
+    assert page.locator(".result-marker").count() == 10
+    assert page.locator(".origin-marker").count() == 1
+    page.context.close()
+
+
+def test_the_form_without_javascript_gives_the_same_first_result(browser, server):
+    with_js = _page(browser)
+    with_js.goto(server.url + "/near")
+    with_js.fill("#q", "necocli")
+    with_js.press("#q", "Enter")
+    with_js.wait_for_selector(".result")
+    first_with_js = _names(with_js)[0]
+    with_js.context.close()
+
+    no_js = _page(browser, javascript=False)
+    no_js.goto(server.url + "/near")
+    assert no_js.locator("#use-location").is_hidden()  # needs JavaScript, so not offered
+    no_js.fill("#q", "necocli")
+    no_js.click("button[type=submit]")
+    no_js.wait_for_selector(".result")
+    assert _names(no_js)[0] == first_with_js
+    assert "Necoclí" in no_js.inner_text(".origin")
+    no_js.context.close()
