@@ -22,7 +22,7 @@ else
 LOCAL_DB :=
 endif
 
-.PHONY: help run test lint format db db-shell migrate seed stop clean
+.PHONY: help run test lint format bench db db-shell migrate seed stop clean
 
 help: ## Show this list of targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -44,6 +44,9 @@ lint: $(STAMPS)/venv ## Check the code with ruff
 format: $(STAMPS)/venv ## Rewrite the code in ruff's format
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+bench: db ## Run the benchmarks (bench/README.md); prints figures, never fails on them
+	$(PYTHON) bench/nearest.py
 
 migrate: db ## Apply the database migrations
 	$(FLASK) db upgrade

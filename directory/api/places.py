@@ -20,6 +20,7 @@ MAX_LIMIT = 50
 class PlaceSearchArgs(Schema):
     q = fields.String(
         required=True,
+        error_messages={"required": "is required: the name of a town"},
         validate=[
             validate.Regexp(r"\S", error="must not be empty"),
             validate.Length(max=MAX_QUERY_LENGTH),

@@ -417,6 +417,19 @@ def search_key(session: Session, query: str) -> str:
     return session.scalar(text("SELECT place_search_key(:query)"), {"query": query}) or ""
 
 
+def _search_parameters(key: str, country: str | None, limit: int) -> dict[str, Any]:
+    return {
+        "key": key,
+        # The key holds only [a-z0-9 ], so it needs no LIKE escaping.
+        "prefix": f"{key}%",
+        "word_prefix": f"% {key}%",
+        # An impossible pattern (keys hold no '~') switches the two-edit branch off.
+        "head": f"{key[:2]}%" if len(key) <= SHORT_QUERY else "~",
+        "country": country.upper() if country else None,
+        "limit": limit,
+    }
+
+
 def search_places(
     session: Session, query: str, limit: int = 10, country: str | None = None
 ) -> list[PlaceMatch]:
@@ -428,19 +441,7 @@ def search_places(
     key = search_key(session, query[:MAX_QUERY_LENGTH])
     if not key:
         return []
-    rows = session.execute(
-        _SEARCH,
-        {
-            "key": key,
-            # The key holds only [a-z0-9 ], so it needs no LIKE escaping.
-            "prefix": f"{key}%",
-            "word_prefix": f"% {key}%",
-            # An impossible pattern (keys hold no '~') switches the branch off.
-            "head": f"{key[:2]}%" if len(key) <= SHORT_QUERY else "~",
-            "country": country.upper() if country else None,
-            "limit": limit,
-        },
-    )
+    rows = session.execute(_SEARCH, _search_parameters(key, country, limit))
     return [
         PlaceMatch(
             name=row.name,
