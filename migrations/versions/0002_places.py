@@ -141,6 +141,7 @@ def upgrade() -> None:
         unique=False,
         postgresql_using="gin",
         postgresql_ops={"key": "gin_trgm_ops"},
+        postgresql_with={"fastupdate": "off"},
     )
 
 
