@@ -3,7 +3,7 @@ exports and users)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,33 +27,35 @@ def _progress_bar(items: Sequence[Any], label: str) -> Iterable[Any]:
         yield from bar
 
 
-@seed.command("demo")
-@click.option(
+seeds_dir_option = click.option(
     "--seeds-dir",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     default=SEEDS_DIR,
     show_default=True,
     help="Folder holding the seed files.",
 )
-def seed_demo(seeds_dir: Path) -> None:
-    """Load the demo directory. Idempotent: records already present are left as they are."""
+
+
+def _load_all_or_nothing(what: str, load: Callable[..., Any], seeds_dir: Path) -> None:
+    """Run a loader in one transaction: commit all of it, or nothing and say why."""
     try:
-        report = load_demo(db.session, seeds_dir, progress=_progress_bar)
+        report = load(db.session, seeds_dir, progress=_progress_bar)
     except SeedError as error:
         db.session.rollback()
         raise click.ClickException(f"nothing was loaded: {error}") from None
     db.session.commit()
-    click.echo(f"Demo data: {report.summary()}.")
+    click.echo(f"{what}: {report.summary()}.")
+
+
+@seed.command("demo")
+@seeds_dir_option
+def seed_demo(seeds_dir: Path) -> None:
+    """Load the demo directory. Idempotent: records already present are left as they are."""
+    _load_all_or_nothing("Demo data", load_demo, seeds_dir)
 
 
 @gazetteer.command("load")
-@click.option(
-    "--seeds-dir",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    default=SEEDS_DIR,
-    show_default=True,
-    help="Folder holding places.csv and countries.geojson.",
-)
+@seeds_dir_option
 def gazetteer_load(seeds_dir: Path) -> None:
     """Load the towns that place search finds.
 
@@ -61,13 +63,7 @@ def gazetteer_load(seeds_dir: Path) -> None:
     and the cities of the directory's locations. Idempotent: places already present are left
     as they are; run it again after loading locations to add their cities.
     """
-    try:
-        report = load_gazetteer(db.session, seeds_dir, progress=_progress_bar)
-    except SeedError as error:
-        db.session.rollback()
-        raise click.ClickException(f"nothing was loaded: {error}") from None
-    db.session.commit()
-    click.echo(f"Gazetteer: {report.summary()}.")
+    _load_all_or_nothing("Gazetteer", load_gazetteer, seeds_dir)
 
 
 def register(app: Flask) -> None:

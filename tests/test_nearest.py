@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -24,8 +25,6 @@ def scattered(db_session):
     """40 places spread over southern Mexico and Guatemala (a fixed pseudo-random set)."""
     factories.country(db_session, "MX", (-118.0, 14.5, -86.5, 32.8))
     org = factories.organization(db_session)
-    import random
-
     rng = random.Random(7)
     for _ in range(40):
         factories.location(db_session, org, rng.uniform(-95, -88), rng.uniform(14.5, 19))

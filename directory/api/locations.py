@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from directory.api import api
 from directory.api.params import invalid_parameter, parse_query
-from directory.models import OrganizationKind, db
+from directory.models import Network, OrganizationKind, ServiceCategory, db
 from directory.schemas import AreaArgs, NearestArgs, location_feature
 from directory.services.location_filters import LocationFilters
 from directory.services.map_area import area_content
@@ -17,8 +17,7 @@ from directory.services.nearest import (
     NearbyLocation,
     NearestQuery,
     find_nearest,
-    unknown_categories,
-    unknown_networks,
+    unknown_codes,
 )
 from geo.area import BBox
 from geo.coordinates import CoordinateError, LonLat
@@ -30,9 +29,9 @@ def filters_from(session: Session, args: dict[str, Any]) -> LocationFilters:
     """Filters from parsed arguments; codes the directory does not know are a 400."""
     categories = tuple(args["category"])
     networks = tuple(args["network"])
-    if unknown := unknown_categories(session, categories):
+    if unknown := unknown_codes(session, ServiceCategory.code, categories):
         raise invalid_parameter("category", f"unknown category {unknown[0]!r}")
-    if unknown := unknown_networks(session, networks):
+    if unknown := unknown_codes(session, Network.code, networks):
         raise invalid_parameter("network", f"unknown network {unknown[0]!r}")
     return LocationFilters(
         categories=categories,

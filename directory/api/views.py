@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 from flask import Response
 
 from directory.api import api
 from directory.models import db
 from directory.services.countries import outlines_geojson
-from directory.services.overview_map import routes_collection
+from directory.services.overview_map import routes_geojson
 
 # Boundaries change a few times a decade; let browsers and proxies keep them a day.
 OUTLINES_MAX_AGE = 24 * 3600
@@ -27,7 +25,7 @@ def country_outlines() -> Response:
 @api.get("/routes")
 def routes() -> Response:
     """The migration routes as GeoJSON lines (``code``, ``name``)."""
-    response = Response(json.dumps(routes_collection(db.session)), mimetype="application/geo+json")
+    response = Response(routes_geojson(db.session), mimetype="application/geo+json")
     response.cache_control.public = True
     response.cache_control.max_age = 3600
     return response

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from directory.models import Location, Network, Organization, ServiceCategory
+from directory.models import Location, Organization
 from directory.opening_hours import OpenState, state_at
 from directory.services.location_filters import LocationFilters, active_locations, apply_filters
 from geo.coordinates import LonLat
@@ -68,13 +69,12 @@ def find_nearest(
     ]
 
 
-def unknown_categories(session: Session, codes: tuple[str, ...]) -> list[str]:
-    """The codes that are not service categories of the directory."""
-    known = set(session.scalars(select(ServiceCategory.code)))
-    return [code for code in codes if code not in known]
+def unknown_codes(session: Session, column: Any, codes: tuple[str, ...]) -> list[str]:
+    """The ``codes`` not found in ``column`` (e.g. ``ServiceCategory.code``), in order.
 
-
-def unknown_networks(session: Session, codes: tuple[str, ...]) -> list[str]:
-    """The codes that are not networks of the directory."""
-    known = set(session.scalars(select(Network.code)))
+    No query at all when no codes were given: most searches use no such filter.
+    """
+    if not codes:
+        return []
+    known = set(session.scalars(select(column).where(column.in_(codes))))
     return [code for code in codes if code not in known]

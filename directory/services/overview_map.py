@@ -78,8 +78,8 @@ def _popup_lines(location: Location) -> tuple[str, ...]:
     return (f"{location.city}, {location.country_code}", f"{verified} · {location.source}")
 
 
-def routes_collection(session: Session) -> dict:
-    """The active routes as a GeoJSON FeatureCollection (built by PostGIS)."""
+def routes_geojson(session: Session) -> str:
+    """The active routes as GeoJSON text (``code``, ``name``), built by PostGIS."""
     rows = (
         select(
             Route.path.label("geometry"),
@@ -89,10 +89,13 @@ def routes_collection(session: Session) -> dict:
         .where(Route.archived_at.is_(None))
         .subquery()
     )
-    text = session.scalar(
-        feature_collection(rows, geometry="geometry", properties=["code", "name"])
-    )
-    return json.loads(text or '{"type": "FeatureCollection", "features": []}')
+    query = feature_collection(rows, geometry="geometry", properties=["code", "name"])
+    return session.scalar(query) or '{"type": "FeatureCollection", "features": []}'
+
+
+def routes_collection(session: Session) -> dict:
+    """The active routes as a GeoJSON dict, for the folium map."""
+    return json.loads(routes_geojson(session))
 
 
 def build_overview_map(
