@@ -27,10 +27,7 @@ endif
 help: ## Show this list of targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-run: db $(STAMPS)/assets ## Set up, migrate, load the demo data and serve on http://127.0.0.1:5000
-	$(FLASK) db upgrade
-	$(FLASK) seed demo
-	$(FLASK) gazetteer load
+run: seed $(STAMPS)/assets ## Set up, migrate, load the demo data and serve on http://127.0.0.1:5000
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 test: db $(STAMPS)/assets ## Set up, then run every test (a fresh test database each run)
@@ -47,13 +44,15 @@ format: $(STAMPS)/venv ## Rewrite the code in ruff's format
 
 bench: db ## Run the benchmarks (bench/README.md); prints figures, never fails on them
 	$(PYTHON) bench/nearest.py
+	$(PYTHON) bench/corridor.py
 
 migrate: db ## Apply the database migrations
 	$(FLASK) db upgrade
 
-seed: migrate ## Load the demo data and the gazetteer (idempotent)
+seed: migrate ## Load the demo data and the gazetteer, compute the consular districts (idempotent)
 	$(FLASK) seed demo
 	$(FLASK) gazetteer load
+	$(FLASK) districts compute
 
 db: $(STAMPS)/venv ## Make the database reachable (starts the local cluster unless DATABASE_URL is set)
 ifeq ($(LOCAL_DB),1)

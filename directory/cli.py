@@ -1,5 +1,5 @@
-"""Flask CLI commands: ``flask seed demo``, ``flask gazetteer load`` (more arrive with imports,
-exports and users)."""
+"""Flask CLI commands: ``flask seed demo``, ``flask gazetteer load``, ``flask districts
+compute|load`` (more arrive with imports, exports and users)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,11 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from directory.models import db
+from directory.services.districts import (
+    DistrictError,
+    compute_districts,
+    load_official_districts,
+)
 from directory.services.gazetteer import load_gazetteer
 from directory.services.seeding import SeedError, load_demo
 
@@ -19,6 +24,10 @@ SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
 
 seed = AppGroup("seed", help="Load seed data.")
 gazetteer = AppGroup("gazetteer", help="The offline gazetteer of towns for place search.")
+districts = AppGroup("districts", help="Consular districts: compute them, load official ones.")
+
+# Errors of a loader that mean "this input cannot be loaded": nothing is written, exit code 1.
+LOAD_ERRORS = (SeedError, DistrictError)
 
 
 def _progress_bar(items: Sequence[Any], label: str) -> Iterable[Any]:
@@ -36,11 +45,11 @@ seeds_dir_option = click.option(
 )
 
 
-def _load_all_or_nothing(what: str, load: Callable[..., Any], seeds_dir: Path) -> None:
+def _load_all_or_nothing(what: str, load: Callable[..., Any], path: Path) -> None:
     """Run a loader in one transaction: commit all of it, or nothing and say why."""
     try:
-        report = load(db.session, seeds_dir, progress=_progress_bar)
-    except SeedError as error:
+        report = load(db.session, path, progress=_progress_bar)
+    except LOAD_ERRORS as error:
         db.session.rollback()
         raise click.ClickException(f"nothing was loaded: {error}") from None
     db.session.commit()
@@ -66,6 +75,30 @@ def gazetteer_load(seeds_dir: Path) -> None:
     _load_all_or_nothing("Gazetteer", load_gazetteer, seeds_dir)
 
 
+@districts.command("compute")
+def districts_compute() -> None:
+    """Recompute the districts of every consular office that has no official one.
+
+    Among the offices of one nationality in one host country, each gets the part of the
+    country nearest to it; official districts are kept and the others share the rest.
+    """
+    report = compute_districts(db.session, progress=_progress_bar)
+    db.session.commit()
+    click.echo(f"Districts: {report.summary()}.")
+
+
+@districts.command("load")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def districts_load(file: Path) -> None:
+    """Load official districts from FILE (GeoJSON), then recompute the groups they touch.
+
+    Each feature is a Polygon or MultiPolygon with the property location_id or external_id,
+    and optionally nationality and source. All or nothing: a bad feature loads nothing.
+    """
+    _load_all_or_nothing("Official districts", load_official_districts, file)
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(seed)
     app.cli.add_command(gazetteer)
+    app.cli.add_command(districts)

@@ -38,6 +38,7 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import (
@@ -50,6 +51,7 @@ from sqlalchemy.orm import (
 )
 from sqlalchemy.orm.attributes import get_history
 
+from directory.opening_hours import OpenState, state_at
 from geo.coordinates import LonLat
 from geo.timezones import timezone_at
 
@@ -204,6 +206,15 @@ organization_networks = Table(
     Column("network_id", ForeignKey("networks.id"), primary_key=True),
 )
 
+# The nationalities a joint consular office serves besides its sending country's (TRICAMEX-
+# style shared offices): such an office is found for each of them.
+organization_nationalities = Table(
+    "organization_nationalities",
+    Base.metadata,
+    Column("organization_id", ForeignKey("organizations.id"), primary_key=True),
+    Column("country_code", ForeignKey("countries.code"), primary_key=True),
+)
+
 location_categories = Table(
     "location_categories",
     Base.metadata,
@@ -245,9 +256,10 @@ class ServiceCategory(Base):
 class Organization(Versioned, Base):
     """An organization: a consulate, a shelter, a civil-society group, IOM…
 
-    For consulates and embassies ``sending_country_code`` is the nationality they serve;
-    a joint consulate serving several nationalities is one organization per nationality
-    sharing a location (see the consular-district issue).
+    For consulates and embassies (an embassy's consular section counts as a consulate)
+    ``sending_country_code`` is the country that runs the office and the nationality it
+    serves. A joint or shared office serves more nationalities: they are listed in
+    ``also_serves``, and the office is found for each of them.
     """
 
     __tablename__ = "organizations"
@@ -266,6 +278,7 @@ class Organization(Versioned, Base):
     networks: Mapped[list[Network]] = relationship(secondary=organization_networks)
     locations: Mapped[list[Location]] = relationship(back_populates="organization")
     sending_country: Mapped[Country | None] = relationship()
+    also_serves: Mapped[list[Country]] = relationship(secondary=organization_nationalities)
 
     __table_args__ = (
         CheckConstraint(
@@ -276,6 +289,14 @@ class Organization(Versioned, Base):
 
     def description(self, locale: str = DEFAULT_LOCALE) -> str:
         return localized(self.descriptions, locale)
+
+    @property
+    def nationalities(self) -> list[str]:
+        """The nationalities a consular office serves (its own first); [] for the others."""
+        if self.sending_country_code is None:
+            return []
+        extra = sorted(c.code for c in self.also_serves if c.code != self.sending_country_code)
+        return [self.sending_country_code, *extra]
 
 
 class Location(Versioned, Base):
@@ -339,6 +360,10 @@ class Location(Versioned, Base):
     def display_name(self) -> str:
         return self.name or self.organization.name
 
+    def open_state(self, at: dt.datetime) -> OpenState:
+        """Open, closed, full or unknown at the aware instant ``at``, in the place's own time."""
+        return state_at(self.opening_hours, self.status, self.status_until, self.timezone, at)
+
 
 def _derive_timezone(_mapper: Mapper[Any], _connection: Any, location: Location) -> None:
     """Set the IANA time zone from the point whenever the point is new or has changed."""
@@ -355,12 +380,21 @@ event.listen(Location, "before_update", _derive_timezone)
 
 
 class ConsularDistrict(Versioned, Base):
-    """The area a consulate serves: official (uploaded, wins) or computed."""
+    """The area a consular office serves for one nationality: official or computed.
+
+    At most one active district per (location, nationality). An *official* polygon is
+    loaded by a person (``flask districts load``) and wins; a *computed* one is derived
+    data (``flask districts compute``: the part of the host country nearest to the office
+    among its country's offices there) and is replaced, not archived, when recomputed.
+    A joint office has one district per nationality it serves, since the offices it
+    shares the host country with differ per nationality.
+    """
 
     __tablename__ = "consular_districts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"), nullable=False)
+    nationality_code: Mapped[str] = mapped_column(ForeignKey("countries.code"), nullable=False)
     origin: Mapped[DistrictOrigin] = mapped_column(
         _enum(DistrictOrigin, "district_origin"), nullable=False
     )
@@ -371,7 +405,15 @@ class ConsularDistrict(Versioned, Base):
 
     location: Mapped[Location] = relationship()
 
-    __table_args__ = (UniqueConstraint("location_id", "origin"),)
+    __table_args__ = (
+        Index(
+            "uq_consular_districts_active",
+            "location_id",
+            "nationality_code",
+            unique=True,
+            postgresql_where=text("archived_at IS NULL"),
+        ),
+    )
 
 
 class Route(Versioned, Base):

@@ -29,6 +29,7 @@ from directory import create_app
 from directory.cli import SEEDS_DIR
 from directory.config import sqlalchemy_url
 from directory.models import db
+from directory.services.districts import compute_districts
 from directory.services.gazetteer import load_gazetteer
 from directory.services.seeding import load_demo
 
@@ -153,6 +154,7 @@ def browser_database(server_url: URL, test_database: URL, app: Flask) -> Iterato
     with app.app_context():
         load_demo(db.session, SEEDS_DIR)
         load_gazetteer(db.session, SEEDS_DIR)
+        compute_districts(db.session)
         db.session.commit()
         db.engine.dispose()
     yield url

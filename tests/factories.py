@@ -9,11 +9,13 @@ from __future__ import annotations
 import itertools
 
 from geoalchemy2.shape import from_shape
-from shapely.geometry import LineString, MultiPolygon, box
+from shapely.geometry import LineString, MultiPolygon, Polygon, box
 from sqlalchemy.orm import Session
 
 from directory.models import (
+    ConsularDistrict,
     Country,
+    DistrictOrigin,
     Location,
     Organization,
     OrganizationKind,
@@ -86,6 +88,50 @@ def route(session: Session, code: str, coordinates: list[tuple[float, float]]) -
         names={"en": f"Route {code}"},
         path=from_shape(LineString(coordinates), srid=4326),
         country_codes=["MX"],
+    )
+    session.add(record)
+    session.flush()
+    return record
+
+
+def consular_office(
+    session: Session,
+    nationality: str,
+    lon: float,
+    lat: float,
+    host: str = "MX",
+    *,
+    kind: OrganizationKind = OrganizationKind.CONSULATE,
+    also_serves: tuple[str, ...] = (),
+    name: str | None = None,
+) -> Location:
+    """A consulate (or embassy) of ``nationality`` at a point of the ``host`` country.
+
+    ``also_serves`` makes it a joint office; the countries it names must exist already.
+    """
+    office = organization(
+        session, kind, sending_country_code=nationality, name=name or f"Consulate of {nationality}"
+    )
+    office.also_serves = [session.get(Country, code) for code in also_serves]
+    return location(session, office, lon, lat, country_code=host)
+
+
+def district(
+    session: Session,
+    office: Location,
+    area: Polygon | MultiPolygon | tuple[float, float, float, float],
+    nationality: str | None = None,
+    origin: DistrictOrigin = DistrictOrigin.COMPUTED,
+) -> ConsularDistrict:
+    """A district of ``office`` (a polygon, or a box ``(min_lon, min_lat, max_lon, max_lat)``)
+    for ``nationality`` (default: the office's own)."""
+    shape = box(*area) if isinstance(area, tuple) else area
+    record = ConsularDistrict(
+        location=office,
+        nationality_code=nationality or office.organization.sending_country_code,
+        origin=origin,
+        area=from_shape(shape if isinstance(shape, MultiPolygon) else MultiPolygon([shape]), 4326),
+        source="tests",
     )
     session.add(record)
     session.flush()

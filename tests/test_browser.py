@@ -65,3 +65,19 @@ def test_popup_opens_on_a_marker(live_app_factory, local_only_page):
         popup = page.locator(".leaflet-popup-content")
         popup.wait_for(timeout=5_000)
         assert "Not verified" in popup.inner_text()
+
+
+def test_the_consular_districts_of_a_chosen_country_are_drawn(live_app_factory, local_only_page):
+    with live_app_factory(TILE_URL="") as server:
+        _load_home(local_only_page, server)
+        page = local_only_page.page
+        page.select_option("#district-nationality", "GT")
+        page.wait_for_selector(".district-picker[data-loaded]", state="attached")
+        drawn = page.locator("path.district-area").count()
+        # Guatemala has consular offices in several host countries of the demo data.
+        assert drawn >= 5
+        assert "districts" in page.inner_text("#district-status")
+        page.select_option("#district-nationality", "")
+        assert page.locator("path.district-area").count() == 0
+    assert local_only_page.blocked == []
+    assert local_only_page.console_errors == []

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
 from directory.models import OrganizationKind
 from tests import factories
 
@@ -74,3 +76,44 @@ def test_pages_and_geojson_are_compressed_for_weak_connections(client, db_sessio
     for path in ("/", "/api/v1/countries/outlines"):
         response = client.get(path, headers={"Accept-Encoding": "gzip"})
         assert response.headers["Content-Encoding"] == "gzip", path
+
+
+def test_district_layer_returns_one_nationalitys_districts(client, db_session):
+    factories.country(db_session, "MX", (-118.0, 14.5, -86.5, 32.8))
+    factories.country(db_session, "GT", (-92.3, 13.7, -88.2, 17.8))
+    tapachula = factories.consular_office(db_session, "GT", -92.26, 14.9, "MX", name="Consulado GT")
+    factories.district(db_session, tapachula, (-95.0, 14.5, -86.5, 18.0))
+    other = factories.consular_office(db_session, "MX", -90.5, 14.6, "GT")
+    factories.district(db_session, other, (-92.3, 13.7, -88.2, 17.8))
+
+    response = client.get("/api/v1/districts?nationality=gt")
+
+    assert response.status_code == 200
+    assert response.mimetype == "application/geo+json"
+    (feature,) = response.json["features"]
+    assert feature["properties"]["location_id"] == tapachula.id
+    assert feature["properties"]["name"] == "Consulado GT"
+    assert feature["properties"]["origin"] == "computed"
+    assert feature["geometry"]["type"] == "MultiPolygon"
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [("", "nationality: is required"), ("?nationality=GTM", "nationality: must be an ISO"),
+     ("?nationality=QQ", "nationality: unknown country 'QQ'")],
+)  # fmt: skip
+def test_district_layer_needs_a_known_nationality(client, db_session, query, message):
+    response = client.get(f"/api/v1/districts{query}")
+    assert response.status_code == 400
+    assert response.json["error"]["message"].startswith(message)
+
+
+def test_home_page_offers_the_districts_of_nationalities_with_offices(client, db_session):
+    factories.country(db_session, "MX", (-118.0, 14.5, -86.5, 32.8))
+    factories.country(db_session, "GT", (-92.3, 13.7, -88.2, 17.8))
+    factories.country(db_session, "SV", (-90.2, 13.1, -87.6, 14.5))
+    factories.consular_office(db_session, "MX", -90.5, 14.6, "GT", also_serves=("SV",))
+    html = client.get("/").get_data(as_text=True)
+    assert '<option value="MX">Country MX</option>' in html
+    assert '<option value="SV">Country SV</option>' in html  # served by a joint office
+    assert '<option value="GT">' not in html

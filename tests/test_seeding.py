@@ -175,3 +175,32 @@ def test_a_bad_row_loads_nothing_and_names_the_line(runner, db_session, tmp_path
     assert "nothing was loaded" in result.output
     assert "locations.csv:4" in result.output
     assert set(_counts(db_session).values()) == {0}
+
+
+def _with_organization_row(tmp_path, key: str, kind: str, sending: str, also_serves: str) -> None:
+    path = tmp_path / "organizations.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    row = f"{key},Oficina consular conjunta,{kind},{sending},,{also_serves},,,"
+    path.write_text("\n".join([*lines, row]) + "\n", encoding="utf-8")
+
+
+def test_a_joint_office_loads_the_nationalities_it_also_serves(db_session, tmp_path):
+    _copy_seeds(tmp_path)
+    _with_organization_row(tmp_path, "joint-office", "consulate", "GT", "SV;HN")
+    load_demo(db_session, tmp_path)
+    office = db_session.scalar(select(Organization).where(Organization.slug == "joint-office"))
+    assert office.nationalities == ["GT", "HN", "SV"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "also_serves", "message"),
+    [
+        ("consulate", "SV;XX", "also_serves names unknown country 'XX'"),
+        ("shelter", "SV", "also_serves is only for consulates and embassies"),
+    ],
+)
+def test_a_bad_also_serves_loads_nothing(db_session, tmp_path, kind, also_serves, message):
+    _copy_seeds(tmp_path)
+    _with_organization_row(tmp_path, "joint-office", kind, "GT", also_serves)
+    with pytest.raises(SeedError, match=rf"organizations\.csv:\d+: {message}"):
+        load_demo(db_session, tmp_path)

@@ -4,4 +4,11 @@ from flask import Blueprint
 
 api = Blueprint("api", __name__)
 
-from directory.api import locations, places, views  # noqa: E402,F401  (registers the routes)
+from directory.api import (  # noqa: E402,F401  (registers the routes)
+    consulates,
+    corridor,
+    districts,
+    locations,
+    places,
+    views,
+)

@@ -24,7 +24,7 @@ def country_outlines() -> Response:
 
 @api.get("/routes")
 def routes() -> Response:
-    """The migration routes as GeoJSON lines (``code``, ``name``)."""
+    """The migration routes as GeoJSON lines (``id``, ``code``, ``name``, ``length_km``)."""
     response = Response(routes_geojson(db.session), mimetype="application/geo+json")
     response.cache_control.public = True
     response.cache_control.max_age = 3600

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 public = Blueprint("public", __name__)
 
-from directory.public import near, views  # noqa: E402,F401  (registers the routes)
+from directory.public import consulates, near, routes, views  # noqa: E402,F401

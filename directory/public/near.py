@@ -7,7 +7,6 @@ the list. JavaScript only adds "use my location", tapping the map, and the live 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Any
 
 from flask import abort, current_app, render_template, request
@@ -18,42 +17,12 @@ from directory.api.locations import filters_from
 from directory.api.params import parse_query
 from directory.errors import ApiError
 from directory.models import Location, Organization, ServiceCategory, db
-from directory.opening_hours import state_at
 from directory.public import public
+from directory.public.origin import Origin, resolve_origin
 from directory.schemas import NearPageArgs
-from directory.services.gazetteer import PlaceMatch, search_places
 from directory.services.nearest import NearbyLocation, NearestQuery, find_nearest
 from directory.services.overview_map import KIND_STYLES
 from geo.coordinates import LonLat
-
-PLACE_CHOICES = 5
-
-
-@dataclass(frozen=True, slots=True)
-class Origin:
-    """Where the search starts: the person's position or a town they typed."""
-
-    position: LonLat
-    label: str | None  # "Tapachula, Chiapas (MX)" for a town; None for a position
-
-
-def _origin(args: dict[str, Any]) -> tuple[Origin | None, list[PlaceMatch], str | None]:
-    """The search origin, the other towns that matched, and a message when none did."""
-    if args["lat"] is not None and args["lon"] is not None:
-        return Origin(LonLat(args["lon"], args["lat"]), None), [], None
-    query = args["q"].strip()
-    if not query:
-        return None, [], None
-    matches = search_places(db.session, query, limit=PLACE_CHOICES)
-    if not matches:
-        return None, [], "no_town"
-    first = matches[0]
-    label = ", ".join(part for part in (first.name, first.admin_area) if part)
-    return (
-        Origin(LonLat(first.lon, first.lat), f"{label} ({first.country_code})"),
-        matches[1:],
-        None,
-    )
 
 
 @public.get("/near")
@@ -76,7 +45,8 @@ def near():
     except ApiError as error:
         context["error"] = error.message
         return render_template("near.html", **context), 400
-    origin, alternatives, problem = _origin(args)
+    lookup = resolve_origin(db.session, args)
+    origin, alternatives, problem = lookup.origin, lookup.alternatives, lookup.problem
     results: list[NearbyLocation] = []
     if origin is not None:
         query = NearestQuery(origin.position, limit=args["limit"], filters=filters)
@@ -127,9 +97,7 @@ def place(location_id: int):
     if location is None:
         abort(404)
     now = dt.datetime.now(dt.UTC)
-    state = state_at(
-        location.opening_hours, location.status, location.status_until, location.timezone, now
-    )
+    state = location.open_state(now)
     lon, lat = _lonlat(location)
     return render_template(
         "place.html", location=location, state=state, lon=lon, lat=lat, kinds=KIND_STYLES

@@ -9,6 +9,7 @@ from flask import current_app, render_template, url_for
 from directory.assets import folium_asset_urls
 from directory.models import db
 from directory.public import public
+from directory.services.district_map import nationalities_with_offices
 from directory.services.overview_map import KIND_STYLES, build_overview_map
 from geo.coordinates import LonLat
 from geo.maps import TileSource
@@ -27,7 +28,12 @@ def home():
         outlines_url=url_for("api.country_outlines"),
         asset_urls=folium_asset_urls(),
     )
-    return render_template("home.html", map=fragments, kinds=KIND_STYLES.values())
+    return render_template(
+        "home.html",
+        map=fragments,
+        kinds=KIND_STYLES.values(),
+        nationalities=nationalities_with_offices(db.session),
+    )
 
 
 @public.app_template_filter("dial")

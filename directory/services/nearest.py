@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from directory.models import Location, Organization
-from directory.opening_hours import OpenState, state_at
+from directory.opening_hours import OpenState
 from directory.services.location_filters import LocationFilters, active_locations, apply_filters
 from geo.coordinates import LonLat
 from geo.nearest import nearest
@@ -57,13 +57,7 @@ def find_nearest(
             location=location,
             distance_m=distance,
             rank=rank,
-            state=state_at(
-                location.opening_hours,
-                location.status,
-                location.status_until,
-                location.timezone,
-                at,
-            ),
+            state=location.open_state(at),
         )
         for rank, (location, distance) in enumerate(session.execute(statement).all(), start=1)
     ]

@@ -6,7 +6,8 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from geoalchemy2 import Geography
+from sqlalchemy import Numeric, cast, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from directory.models import Location, Organization, OrganizationKind, Route
@@ -79,17 +80,23 @@ def _popup_lines(location: Location) -> tuple[str, ...]:
 
 
 def routes_geojson(session: Session) -> str:
-    """The active routes as GeoJSON text (``code``, ``name``), built by PostGIS."""
+    """The active routes as GeoJSON text (``id``, ``code``, ``name``, ``length_km`` on the
+    spheroid), built by PostGIS."""
+    length_km = func.ST_Length(cast(Route.path, Geography)) / 1000
     rows = (
         select(
             Route.path.label("geometry"),
+            Route.id,
             Route.code,
             func.coalesce(Route.names["en"].astext, Route.code).label("name"),
+            func.round(cast(length_km, Numeric), 2).label("length_km"),
         )
         .where(Route.archived_at.is_(None))
         .subquery()
     )
-    query = feature_collection(rows, geometry="geometry", properties=["code", "name"])
+    query = feature_collection(
+        rows, geometry="geometry", properties=["id", "code", "name", "length_km"]
+    )
     return session.scalar(query) or '{"type": "FeatureCollection", "features": []}'
 
 

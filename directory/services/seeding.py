@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from directory import opening_hours
 from directory.models import (
+    CONSULAR_KINDS,
     ContactPerson,
     ContactRole,
     Cost,
@@ -187,6 +188,7 @@ class DemoSeeder:
     def organizations(self) -> None:
         path = self._path("organizations.csv")
         networks = {network.code: network for network in self.session.scalars(select(Network))}
+        countries = {country.code: country for country in self.session.scalars(select(Country))}
         existing = self._existing(Organization.slug)
         for line, row in csv_rows(path):
             if row["key"] in existing:
@@ -197,6 +199,11 @@ class DemoSeeder:
                 members = [networks[code] for code in split_list(row["networks"])]
             except (ValueError, KeyError) as error:
                 raise SeedError(f"{where}: unknown kind or network: {error}") from None
+            also_serves = split_list(row.get("also_serves", ""))
+            if also_serves and kind not in CONSULAR_KINDS:
+                raise SeedError(f"{where}: also_serves is only for consulates and embassies")
+            if unknown := [code for code in also_serves if code not in countries]:
+                raise SeedError(f"{where}: also_serves names unknown country {unknown[0]!r}")
             existing.add(row["key"])
             self._add(
                 "organizations",
@@ -208,6 +215,7 @@ class DemoSeeder:
                     website=row["website"] or None,
                     descriptions=_locales(row, "description_"),
                     networks=members,
+                    also_serves=[countries[code] for code in also_serves],
                 ),
             )
 

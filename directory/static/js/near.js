@@ -1,8 +1,7 @@
 /* "Help near me": progressive enhancement of a form that works without JavaScript.
  *
- * Adds "use my location" (the browser's geolocation; the position goes only to our server,
- * in the form's query string, which is never logged), "search near here" by tapping the
- * map, and a live map whose markers come from /api/v1/locations for the visible area,
+ * locate.js adds "use my location"; this adds "search near here" by tapping the map, and
+ * a live map whose markers come from /api/v1/locations for the visible area,
  * clustered per kind of place. Text from the directory is set with textContent, never as
  * HTML.
  */
@@ -10,66 +9,12 @@
   "use strict";
 
   var form = document.getElementById("near-form");
-  var latInput = document.getElementById("lat");
-  var lonInput = document.getElementById("lon");
-  var townInput = document.getElementById("q");
-  var locateButton = document.getElementById("use-location");
-
-  function searchAt(lat, lon) {
-    latInput.value = lat.toFixed(5);
-    lonInput.value = lon.toFixed(5);
-    townInput.value = "";
-    form.submit();
-  }
-
-  // Typing a town replaces an earlier position.
-  townInput.addEventListener("input", function () {
-    latInput.value = "";
-    lonInput.value = "";
-  });
-
-  if ("geolocation" in navigator) {
-    locateButton.hidden = false;
-    locateButton.addEventListener("click", function () {
-      locateButton.disabled = true;
-      locateButton.textContent = "Finding your position…";
-      navigator.geolocation.getCurrentPosition(
-        function (position) { searchAt(position.coords.latitude, position.coords.longitude); },
-        function () {
-          locateButton.disabled = false;
-          locateButton.textContent = "Use my location";
-          var note = document.createElement("p");
-          note.className = "problem";
-          note.setAttribute("role", "alert");
-          note.textContent = "Your position is not available. Type the name of a town instead.";
-          form.appendChild(note);
-        },
-        { enableHighAccuracy: false, timeout: 20000, maximumAge: 300000 }
-      );
-    });
-  }
 
   var mapElement = document.getElementById("near-map");
   if (!mapElement || typeof L === "undefined") { return; }
   var config = JSON.parse(mapElement.getAttribute("data-config") || "{}");
-  var map = L.map(mapElement, { zoomControl: true, minZoom: 2, maxZoom: 19 });
-  if (config.tiles) {
-    L.tileLayer(config.tiles, { attribution: config.attribution, maxZoom: 19 }).addTo(map);
-  }
-
-  // Country outlines: our own layer, so the map is readable when no tile server answers.
-  fetch(config.outlinesUrl || "/api/v1/countries/outlines", { credentials: "same-origin" })
-    .then(function (response) { return response.ok ? response.json() : null; })
-    .then(function (data) {
-      if (!data) { return; }
-      L.geoJSON(data, {
-        interactive: false,
-        style: function () {
-          return { color: "#475569", weight: 1, fillColor: "#f1f5f9", fillOpacity: 0.6,
-                   className: "country-outline" };
-        }
-      }).addTo(map).bringToBack();
-    });
+  var map = window.ProtectionDirectory.baseMap(mapElement, config);
+  var textNode = window.ProtectionDirectory.textNode;
 
   // One clustered layer per group of kinds; the layer switcher shows and hides them.
   var GROUPS = [
@@ -112,12 +57,6 @@
     return box;
   };
   legend.addTo(map);
-
-  function textNode(text) {
-    var span = document.createElement("span");
-    span.textContent = text;
-    return span;
-  }
 
   function kindIcon(kind) {
     return L.divIcon({ className: "kind-icon kind-icon--" + kind, iconSize: [18, 18] });
@@ -207,7 +146,9 @@
     button.type = "button";
     button.className = "search-here";
     button.textContent = "Search near here";
-    button.addEventListener("click", function () { searchAt(event.latlng.lat, event.latlng.lng); });
+    button.addEventListener("click", function () {
+      window.ProtectionDirectory.searchAt(form, event.latlng.lat, event.latlng.lng);
+    });
     L.popup().setLatLng(event.latlng).setContent(button).openOn(map);
   });
 })();

@@ -1,0 +1,230 @@
+"""Consular offices: which one serves a place, and the partner organizations in its district.
+
+Every office is a ``Location`` of a consulate or embassy (an embassy's consular section
+counts as a consulate). An office serves its sending country's nationals and, when it is a
+joint office (TRICAMEX-style), the nationalities in ``also_serves``: it is found for each.
+
+"Which consulate serves me?" looks first for the office whose district (for that
+nationality) covers the point; only where no district does (a country without an office of
+that nationality, or districts not computed yet) does it fall back to the nearest office.
+Both answers carry the spheroid distance from the point, so a person can judge the trip.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, tuple_
+from sqlalchemy.orm import Session, selectinload
+
+from directory.models import (
+    CONSULAR_KINDS,
+    ConsularDistrict,
+    Location,
+    Organization,
+    OrganizationKind,
+    organization_nationalities,
+)
+from directory.services.location_filters import LocationFilters, active_locations, apply_filters
+from geo.coordinates import LonLat
+from geo.nearest import geography_point, nearest
+
+# The kinds of organization a consulate works with in its district.
+PARTNER_KINDS = (
+    OrganizationKind.CIVIL_SOCIETY,
+    OrganizationKind.SHELTER,
+    OrganizationKind.INTERNATIONAL_ORG,
+)
+
+# Districts drawn on a page are simplified (degrees, about 100 m) once they have many
+# vertices: a computed district follows a country border and can weigh hundreds of kB.
+DRAW_SIMPLIFY_DEG = 0.001
+DRAW_SIMPLIFY_ABOVE_POINTS = 2000
+
+Match = Literal["district", "nearest"]
+
+
+@dataclass(frozen=True, slots=True)
+class ServingOffice:
+    """The office that serves a nationality at a point, and how it was found."""
+
+    location: Location
+    match: Match
+    distance_m: float
+    nationality: str
+    district: ConsularDistrict | None  # the office's active district for the nationality
+
+
+@dataclass(frozen=True, slots=True)
+class Partner:
+    location: Location
+    distance_m: float  # from the consular office
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerQuery:
+    """Partners of one district; ``after`` is the ``(distance_m, id)`` of the last row seen."""
+
+    filters: LocationFilters = field(default_factory=LocationFilters)
+    limit: int | None = None
+    after: tuple[float, int] | None = None
+
+
+def serves(nationality: str) -> ColumnElement[bool]:
+    """SQL: the organization (joined) is consular and serves ``nationality``."""
+    joint = select(organization_nationalities.c.organization_id).where(
+        organization_nationalities.c.country_code == nationality
+    )
+    return and_(
+        Organization.kind.in_(CONSULAR_KINDS),
+        or_(Organization.sending_country_code == nationality, Organization.id.in_(joint)),
+    )
+
+
+def offices_serving(nationality: str) -> Select:
+    """Active offices (locations) of active consular organizations serving ``nationality``."""
+    return active_locations().where(serves(nationality))
+
+
+def active_district(
+    session: Session, location_id: int, nationality: str
+) -> ConsularDistrict | None:
+    return session.scalar(
+        select(ConsularDistrict).where(
+            ConsularDistrict.location_id == location_id,
+            ConsularDistrict.nationality_code == nationality,
+            ConsularDistrict.archived_at.is_(None),
+        )
+    )
+
+
+def serving_office(session: Session, position: LonLat, nationality: str) -> ServingOffice | None:
+    """The office of ``nationality`` whose district covers ``position``, else the nearest one.
+
+    Where official polygons overlap, several districts cover the point: the nearest of their
+    offices wins. ``None`` when the directory has no office serving ``nationality`` at all.
+    """
+    origin = geography_point(position)
+    distance = func.ST_Distance(Location.point, origin).label("distance_m")
+    point = func.ST_SetSRID(func.ST_MakePoint(position.lon, position.lat), 4326)
+    covering = (
+        offices_serving(nationality)
+        .join(
+            ConsularDistrict,
+            and_(
+                ConsularDistrict.location_id == Location.id,
+                ConsularDistrict.nationality_code == nationality,
+                ConsularDistrict.archived_at.is_(None),
+            ),
+        )
+        .where(func.ST_Covers(ConsularDistrict.area, point))  # the districts' GiST index
+        .add_columns(ConsularDistrict, distance)
+        .order_by(distance, Location.id)
+        .limit(1)
+    )
+    row = session.execute(covering).first()
+    if row is not None:
+        location, district, metres = row
+        return ServingOffice(location, "district", metres, nationality, district)
+    statement = nearest(
+        offices_serving(nationality), Location.point, position, limit=1, tiebreak=Location.id
+    )
+    row = session.execute(statement).first()
+    if row is None:
+        return None
+    location, metres = row
+    district = active_district(session, location.id, nationality)
+    return ServingOffice(location, "nearest", metres, nationality, district)
+
+
+def consular_office(session: Session, location_id: int) -> Location | None:
+    """The active consular office with this location id, or ``None`` for any other id."""
+    return session.scalar(
+        active_locations()
+        .where(Location.id == location_id, Organization.kind.in_(CONSULAR_KINDS))
+        .options(
+            selectinload(Location.categories),
+            selectinload(Location.organization).selectinload(Organization.networks),
+            selectinload(Location.organization).selectinload(Organization.also_serves),
+        )
+    )
+
+
+def partners_in_district(
+    session: Session,
+    office: Location,
+    district: ConsularDistrict,
+    query: PartnerQuery,
+    at: dt.datetime | None = None,
+) -> list[Partner]:
+    """Partner locations inside ``district``, nearest to ``office`` first (then by id).
+
+    Only civil-society organizations, shelters and international organizations are
+    partners; ``query.filters`` narrows further. With ``query.limit`` at most that many rows.
+    """
+    at = at or dt.datetime.now(dt.UTC)
+    origin = geography_point(office.position)
+    distance = func.ST_Distance(Location.point, origin)
+    rows = (
+        apply_filters(active_locations(), query.filters, at)
+        .where(Organization.kind.in_(PARTNER_KINDS))
+        .join(ConsularDistrict, ConsularDistrict.id == district.id)
+        .where(func.ST_Covers(ConsularDistrict.area, func.geometry(Location.point)))
+        .add_columns(distance.label("distance_m"))
+        .order_by(distance, Location.id)
+        .options(
+            selectinload(Location.categories),
+            selectinload(Location.organization).selectinload(Organization.networks),
+        )
+    )
+    if query.after is not None:
+        rows = rows.where(tuple_(distance, Location.id) > tuple_(*query.after))
+    if query.limit is not None:
+        rows = rows.limit(query.limit)
+    return [Partner(location, metres) for location, metres in session.execute(rows).all()]
+
+
+def district_geometry(session: Session, district_id: int) -> dict[str, Any] | None:
+    """A district's area as a GeoJSON geometry for drawing (simplified when large)."""
+    area = ConsularDistrict.area
+    drawn = case(
+        (
+            func.ST_NPoints(area) > DRAW_SIMPLIFY_ABOVE_POINTS,
+            func.ST_SimplifyPreserveTopology(area, DRAW_SIMPLIFY_DEG),
+        ),
+        else_=area,
+    )
+    text = session.scalar(
+        select(func.ST_AsGeoJSON(drawn, 5)).where(ConsularDistrict.id == district_id)
+    )
+    return json.loads(text) if text else None
+
+
+@dataclass(frozen=True, slots=True)
+class OfficeGroup:
+    """The offices serving one nationality, for the list of consulates."""
+
+    nationality: str
+    offices: list[Location]
+
+
+def offices_by_nationality(session: Session, nationality: str | None = None) -> list[OfficeGroup]:
+    """Active consular offices grouped by each nationality they serve (a joint office is
+    listed under each), groups by nationality code, offices by host country and city."""
+    locations = session.scalars(
+        active_locations()
+        .where(Organization.kind.in_(CONSULAR_KINDS))
+        .options(
+            selectinload(Location.organization).selectinload(Organization.also_serves),
+        )
+        .order_by(Location.country_code, Location.city, Location.id)
+    ).all()
+    groups: dict[str, list[Location]] = {}
+    for location in locations:
+        for code in location.organization.nationalities:
+            if nationality is None or code == nationality:
+                groups.setdefault(code, []).append(location)
+    return [OfficeGroup(code, groups[code]) for code in sorted(groups)]

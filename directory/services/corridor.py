@@ -1,0 +1,194 @@
+"""Help along a route: the places within a corridor of a route, in the order one meets them.
+
+Membership is ``ST_DWithin(point, route::geography, buffer)`` on the spheroid; each place
+gets ``along_m`` (how far along the route, from its start or from where the searcher
+stands) and ``offset_m`` (how far off the route). With a starting point only what lies
+ahead counts: the places whose projection on the route is at or past the starting point's.
+Results are ordered by ``(along_m, id)`` and paged by keyset (``after``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.orm import Session, aliased, selectinload
+
+from directory.models import Location, Organization, Route
+from directory.opening_hours import OpenState
+from directory.services.location_filters import LocationFilters, active_locations, apply_filters
+from geo import corridor
+from geo.coordinates import LonLat
+
+DEFAULT_BUFFER_KM = 10.0
+MAX_BUFFER_KM = 100.0
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 500
+
+
+@dataclass(frozen=True, slots=True)
+class CorridorQuery:
+    buffer_km: float = DEFAULT_BUFFER_KM
+    start: LonLat | None = None
+    filters: LocationFilters = field(default_factory=LocationFilters)
+    limit: int = DEFAULT_LIMIT
+    after: tuple[float, int] | None = None  # (along_m, id) of the last row of the last page
+
+
+@dataclass(frozen=True, slots=True)
+class CorridorLocation:
+    location: Location
+    along_m: float
+    offset_m: float
+    rank: int  # position in the whole sequence, 1-based, stable across pages
+    state: OpenState
+
+    @property
+    def sort_key(self) -> tuple[float, int]:
+        return (self.along_m, self.location.id)
+
+
+@dataclass(frozen=True, slots=True)
+class Start:
+    """Where the starting point projects on the route."""
+
+    fraction: float
+    along_m: float
+    offset_m: float
+
+
+@dataclass(frozen=True, slots=True)
+class CorridorResult:
+    length_m: float
+    start: Start | None
+    items: list[CorridorLocation]
+    more: bool  # rows remain after the last item
+
+
+def find_route(session: Session, key: str) -> Route | None:
+    """An active route by numeric id or by code (``darien``)."""
+    condition = (
+        Route.id == int(key)
+        if key.isascii() and key.isdigit() and len(key) < 10
+        else Route.code == key
+    )
+    return session.scalar(select(Route).where(condition, Route.archived_at.is_(None)))
+
+
+def active_routes(session: Session) -> list[tuple[Route, float]]:
+    """Active routes with their spheroid length in metres, by name."""
+    rows = session.execute(
+        select(Route, corridor.length_m(Route.path))
+        .where(Route.archived_at.is_(None))
+        .order_by(func.coalesce(Route.names["en"].astext, Route.code))
+    )
+    return [(route, length) for route, length in rows.all()]
+
+
+def route_line(route: Route) -> ColumnElement:
+    """The route's stored path as a constant of the query (a scalar subquery), so the
+    spatial index serves ``ST_DWithin`` against it."""
+    return select(Route.path).where(Route.id == route.id).scalar_subquery()
+
+
+def corridor_locations(
+    session: Session,
+    line: ColumnElement,
+    query: CorridorQuery,
+    at: dt.datetime | None = None,
+) -> CorridorResult:
+    """The active locations passing ``query.filters`` within ``query.buffer_km`` of
+    ``line`` (ahead of ``query.start`` when given), in order along the line."""
+    at = at or dt.datetime.now(dt.UTC)
+    start = _start(session, line, query.start) if query.start else None
+    buffer_m = query.buffer_km * 1000
+    near = corridor.near_line(
+        select(Location.id, Location.point), Location.id, Location.point, line, buffer_m=buffer_m
+    ).subquery("near")
+    matching = corridor.along_line(
+        apply_filters(active_locations(), query.filters, at)
+        .with_only_columns(Location.id)
+        .join(near, near.c.id == Location.id),
+        near.c.point,
+        line,
+        buffer_m=buffer_m,
+        start_fraction=start.fraction if start else 0.0,
+    ).subquery("matching")
+    ranked = select(
+        matching.c.id,
+        matching.c.along_m,
+        matching.c.offset_m,
+        func.row_number().over(order_by=(matching.c.along_m, matching.c.id)).label("rank"),
+    ).subquery("ranked")
+    located = aliased(Location, name="located")
+    statement = (
+        select(located, ranked.c.along_m, ranked.c.offset_m, ranked.c.rank)
+        .join(ranked, ranked.c.id == located.id)
+        .order_by(ranked.c.along_m, ranked.c.id)
+        .limit(query.limit + 1)
+        .options(
+            selectinload(located.categories),
+            selectinload(located.organization).selectinload(Organization.networks),
+        )
+    )
+    if query.after is not None:
+        statement = statement.where(_after(query.after, ranked.c.along_m, ranked.c.id))
+    rows = session.execute(statement).all()
+    items = [
+        CorridorLocation(
+            location=location,
+            along_m=along,
+            offset_m=offset,
+            rank=rank,
+            state=location.open_state(at),
+        )
+        for location, along, offset, rank in rows[: query.limit]
+    ]
+    return CorridorResult(
+        length_m=session.scalar(select(corridor.length_m(line))) or 0.0,
+        start=start,
+        items=items,
+        more=len(rows) > query.limit,
+    )
+
+
+def route_corridor(
+    session: Session, route: Route, query: CorridorQuery, at: dt.datetime | None = None
+) -> CorridorResult:
+    return corridor_locations(session, route_line(route), query, at)
+
+
+def line_corridor(
+    session: Session, positions: list[LonLat], query: CorridorQuery, at: dt.datetime | None = None
+) -> CorridorResult:
+    """The same search along a line that is not in the directory (validated positions)."""
+    return corridor_locations(session, corridor.line_geometry(positions), query, at)
+
+
+def corridor_area_geojson(
+    session: Session, line: ColumnElement, buffer_km: float, start: Start | None
+) -> dict[str, Any] | None:
+    """The corridor searched (ahead of the start), simplified, as a GeoJSON geometry."""
+    text = session.scalar(
+        corridor.corridor_area(line, buffer_km * 1000, start.fraction if start else 0.0)
+    )
+    return json.loads(text) if text else None
+
+
+def route_geojson(session: Session, route: Route) -> dict[str, Any]:
+    """The route's line as a GeoJSON geometry (5 decimals: about a metre)."""
+    text = session.scalar(select(func.ST_AsGeoJSON(Route.path, 5)).where(Route.id == route.id))
+    return json.loads(text)
+
+
+def _start(session: Session, line: ColumnElement, position: LonLat) -> Start:
+    row = session.execute(corridor.projection(line, position)).one()
+    return Start(fraction=row.fraction, along_m=row.along_m, offset_m=row.offset_m)
+
+
+def _after(cursor: tuple[float, int], value: ColumnElement, row_id: ColumnElement):
+    along, last_id = cursor
+    return or_(value > along, and_(value == along, row_id > last_id))

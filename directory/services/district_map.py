@@ -1,0 +1,80 @@
+"""Consular districts as a map layer: every active district of one nationality.
+
+A nationality's districts partition each host country among its offices there, so the layer
+is drawn one nationality at a time (all nationalities at once would stack dozens of
+partitions on top of each other). The GeoJSON is built and simplified by PostGIS.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from directory.models import (
+    CONSULAR_KINDS,
+    ConsularDistrict,
+    Country,
+    Location,
+    Organization,
+    organization_nationalities,
+)
+from geo.geojson import feature_collection
+
+# Degrees (about 1 km): plenty for a layer drawn at country scale, a fraction of the bytes.
+LAYER_SIMPLIFY_DEG = 0.01
+EMPTY_COLLECTION = '{"type": "FeatureCollection", "features": []}'
+
+
+def districts_geojson(session: Session, nationality: str) -> str:
+    """The active districts of ``nationality`` as GeoJSON text: ``location_id``, ``name``
+    (the office), ``city``, ``host`` (country code), ``origin`` and ``source``."""
+    rows = (
+        select(
+            func.ST_Multi(
+                func.ST_SimplifyPreserveTopology(ConsularDistrict.area, LAYER_SIMPLIFY_DEG)
+            ).label("geometry"),
+            Location.id.label("location_id"),
+            func.coalesce(Location.name, Organization.name).label("name"),
+            Location.city.label("city"),
+            Location.country_code.label("host"),
+            ConsularDistrict.origin.label("origin"),
+            ConsularDistrict.source.label("source"),
+        )
+        .join(ConsularDistrict.location)
+        .join(Location.organization)
+        .where(
+            ConsularDistrict.nationality_code == nationality,
+            ConsularDistrict.archived_at.is_(None),
+            Location.archived_at.is_(None),
+            Organization.archived_at.is_(None),
+        )
+        .order_by(Location.id)
+        .subquery()
+    )
+    query = feature_collection(
+        rows,
+        geometry="geometry",
+        properties=["location_id", "name", "city", "host", "origin", "source"],
+        max_decimal_digits=4,
+    )
+    return session.scalar(query) or EMPTY_COLLECTION
+
+
+def nationalities_with_offices(session: Session) -> list[Country]:
+    """Countries served by a consular office of the directory (joint offices included),
+    by English name."""
+    joint_offices = (
+        select(organization_nationalities.c.organization_id)
+        .where(organization_nationalities.c.country_code == Country.code)
+        .correlate(Country)
+    )
+    serves = or_(
+        Organization.sending_country_code == Country.code, Organization.id.in_(joint_offices)
+    )
+    has_office = (
+        select(Organization.id)
+        .where(Organization.kind.in_(CONSULAR_KINDS), Organization.archived_at.is_(None), serves)
+        .exists()
+    )
+    countries = session.scalars(select(Country).where(has_office)).all()
+    return sorted(countries, key=lambda country: country.name())

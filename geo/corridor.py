@@ -1,0 +1,196 @@
+"""Points along a line: which lie within a buffer of it, how far along and how far off.
+
+The line is a ``geometry(LineString, 4326)`` expression (a stored route, or one built from
+validated coordinates); the points are a ``geography(Point)`` column. Membership and the
+offset are spheroid distances to the whole line (``ST_DWithin``/``ST_Distance`` on
+geography); the candidates come from the spatial index, asked piece by piece of the line
+(``near_line``). The position along the line comes in two steps, because PostGIS 3.3
+locates points on geometry only:
+
+* ``fraction`` = ``ST_LineLocatePoint(line, point)``: where the point projects, as a
+  fraction of the line (measured in degrees, which is fine: only its order matters);
+* ``along`` = the spheroid length of the piece of line from the start fraction to that
+  fraction, in metres. It grows with the fraction, so ordering by it is ordering along the
+  line.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from geoalchemy2 import Geography, Geometry
+from sqlalchemy import ColumnElement, Select, cast, func, literal, select
+from sqlalchemy.dialects.postgresql import distinct_on
+
+from geo.coordinates import SRID, CoordinateError, LonLat
+
+MAX_POSITIONS = 10_000
+MIN_PIECE_M = 20_000
+REACH_SLACK = 1e-3
+
+
+class LineStringError(ValueError):
+    """A GeoJSON LineString that cannot be used; ``name`` is the part at fault."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(f"{name}: {message}")
+        self.name = name
+        self.message = message
+
+
+def parse_linestring(data: Any, max_positions: int = MAX_POSITIONS) -> list[LonLat]:
+    """The positions of a GeoJSON LineString geometry, or of a Feature holding one.
+
+    Rejects anything that is not a LineString of at least two ``[lon, lat]`` positions in
+    range, of at most ``max_positions``, not all at the same place.
+    """
+    if not isinstance(data, dict):
+        raise LineStringError("body", "must be a GeoJSON LineString or a Feature holding one")
+    if data.get("type") == "Feature":
+        data = data.get("geometry")
+        if not isinstance(data, dict):
+            raise LineStringError("body", "the Feature has no geometry")
+    if data.get("type") != "LineString":
+        raise LineStringError("body", "the geometry must be of type LineString")
+    coordinates = data.get("coordinates")
+    if not isinstance(coordinates, list):
+        raise LineStringError("coordinates", "must be a list of [lon, lat] positions")
+    if len(coordinates) < 2:
+        raise LineStringError("coordinates", "a line needs at least two positions")
+    if len(coordinates) > max_positions:
+        raise LineStringError("coordinates", f"at most {max_positions} positions are accepted")
+    positions = []
+    for index, position in enumerate(coordinates):
+        if not isinstance(position, list) or len(position) not in (2, 3):
+            raise LineStringError("coordinates", f"position {index} is not [lon, lat]")
+        if any(isinstance(value, bool) or not isinstance(value, int | float) for value in position):
+            raise LineStringError("coordinates", f"position {index} must hold numbers")
+        try:
+            positions.append(LonLat.parse(position[0], position[1]))
+        except CoordinateError as error:
+            raise LineStringError(
+                "coordinates", f"position {index}: {error.name} {error.message}"
+            ) from None
+    if len(set(positions)) < 2:
+        raise LineStringError("coordinates", "the positions must not all be the same point")
+    return positions
+
+
+def linestring_wkt(positions: Sequence[LonLat]) -> str:
+    """WKT of a line through ``positions`` (full precision: ``repr`` of each float)."""
+    if not all(math.isfinite(p.lon) and math.isfinite(p.lat) for p in positions):
+        raise ValueError("positions must be finite")
+    return "LINESTRING(" + ", ".join(f"{p.lon!r} {p.lat!r}" for p in positions) + ")"
+
+
+def line_geometry(positions: Sequence[LonLat]) -> ColumnElement:
+    """``ST_GeomFromText(:wkt, 4326)``: a constant line from validated positions."""
+    return func.ST_GeomFromText(literal(linestring_wkt(positions)), SRID, type_=Geometry)
+
+
+def point_geometry(position: LonLat) -> ColumnElement:
+    return func.ST_SetSRID(func.ST_MakePoint(position.lon, position.lat), SRID, type_=Geometry)
+
+
+def as_geography(expression: ColumnElement) -> ColumnElement:
+    return cast(expression, Geography)
+
+
+def within(point: ColumnElement, line: ColumnElement, buffer_m: float) -> ColumnElement:
+    """The point (geography) lies within ``buffer_m`` metres of the line (spheroid)."""
+    return func.ST_DWithin(point, as_geography(line), buffer_m)
+
+
+def fraction_of(line: ColumnElement, point: ColumnElement) -> ColumnElement:
+    """Where a geography point projects on the line, as a fraction in [0, 1]."""
+    return func.ST_LineLocatePoint(line, cast(point, Geometry))
+
+
+def along_m(line: ColumnElement, start: Any, fraction: ColumnElement) -> ColumnElement:
+    """Spheroid length of the line from fraction ``start`` to ``fraction``, in metres.
+
+    ``GREATEST`` keeps the substring well-formed for a point behind the start, whatever
+    order the database evaluates conditions in; such points are filtered out anyway.
+    """
+    end = func.greatest(fraction, start)
+    return func.ST_Length(as_geography(func.ST_LineSubstring(line, start, end)))
+
+
+def offset_m(point: ColumnElement, line: ColumnElement) -> ColumnElement:
+    """Spheroid distance from a geography point to the line, in metres."""
+    return func.ST_Distance(point, as_geography(line))
+
+
+def near_line(
+    rows: Select, key: ColumnElement, point: ColumnElement, line: ColumnElement, *, buffer_m: float
+) -> Select:
+    """``rows`` narrowed to a superset of the points within ``buffer_m`` of the line, one
+    row per ``key``, found through the spatial index piece by piece.
+
+    ``ST_DWithin`` against the whole line asks the index for everything in the line's
+    bounding box: for a route across Mexico that is most of the table. Against short pieces
+    of it (geodesic, ``max(2 × buffer, 20 km)`` long at most) the boxes hug the line. The
+    pieces lie on the line's own edges, so a point within the buffer of the line is within
+    it of some piece; a little slack keeps rounding from dropping one. The caller applies
+    the exact predicate (``along_line``) to what this returns, through a column of the
+    subquery, so the database cannot answer it with the whole-line box again.
+    """
+    piece_m = max(2 * buffer_m, MIN_PIECE_M)
+    segments = func.ST_DumpSegments(
+        cast(func.ST_Segmentize(as_geography(line), piece_m), Geometry)
+    ).table_valued("path", "geom")
+    # An array unnested: its row estimate (10, not 1,000) keeps the plan cheap and simple.
+    pieces = select(func.array_agg(as_geography(segments.c.geom))).scalar_subquery()
+    piece = func.unnest(pieces).table_valued("piece").render_derived("pieces")
+    reach = buffer_m * (1 + REACH_SLACK) + 1.0
+    return rows.join(piece, func.ST_DWithin(point, piece.c.piece, reach)).ext(distinct_on(key))
+
+
+def along_line(
+    rows: Select,
+    point: ColumnElement,
+    line: ColumnElement,
+    *,
+    buffer_m: float,
+    start_fraction: float = 0.0,
+) -> Select:
+    """``rows`` narrowed to points within ``buffer_m`` of ``line`` and at or past
+    ``start_fraction``, with columns ``fraction``, ``along_m`` (from the start fraction)
+    and ``offset_m``. Unordered: the caller orders (and pages) by ``along_m``."""
+    fraction = fraction_of(line, point)
+    return rows.add_columns(
+        fraction.label("fraction"),
+        along_m(line, start_fraction, fraction).label("along_m"),
+        offset_m(point, line).label("offset_m"),
+    ).where(within(point, line, buffer_m), fraction >= start_fraction)
+
+
+def projection(line: ColumnElement, position: LonLat) -> Select:
+    """One row: where ``position`` projects on the line (``fraction``), how far along from
+    the line's start that is (``along_m``) and how far the position is from it
+    (``offset_m``)."""
+    point = point_geometry(position)
+    fraction = func.ST_LineLocatePoint(line, point)
+    return select(
+        fraction.label("fraction"),
+        along_m(line, 0.0, fraction).label("along_m"),
+        offset_m(as_geography(point), line).label("offset_m"),
+    )
+
+
+def length_m(line: ColumnElement) -> ColumnElement:
+    return func.ST_Length(as_geography(line))
+
+
+def corridor_area(
+    line: ColumnElement, buffer_m: float, start_fraction: float = 0.0, *, tolerance: float = 0.005
+) -> Select:
+    """One row: GeoJSON text of the area within ``buffer_m`` of the line past
+    ``start_fraction`` (buffered on geography, simplified by ``tolerance`` degrees), for
+    drawing on a map, not for deciding membership."""
+    piece = func.ST_LineSubstring(line, start_fraction, 1.0)
+    area = cast(func.ST_Buffer(as_geography(piece), buffer_m), Geometry)
+    simplified = func.ST_SimplifyPreserveTopology(area, tolerance)
+    return select(func.ST_AsGeoJSON(simplified, 4))
