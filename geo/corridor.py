@@ -9,9 +9,9 @@ locates points on geometry only:
 
 * ``fraction`` = ``ST_LineLocatePoint(line, point)``: where the point projects, as a
   fraction of the line (measured in degrees, which is fine: only its order matters);
-* ``along`` = the spheroid length of the piece of line from the start fraction to that
-  fraction, in metres. It grows with the fraction, so ordering by it is ordering along the
-  line.
+* ``along`` = the spheroid length of the piece of line from its start to that fraction,
+  in metres. It grows with the fraction, so ordering by it is ordering along the line;
+  from a starting point, it is that minus the starting point's own ``along``.
 """
 
 from __future__ import annotations
@@ -108,14 +108,9 @@ def fraction_of(line: ColumnElement, point: ColumnElement) -> ColumnElement:
     return func.ST_LineLocatePoint(line, cast(point, Geometry))
 
 
-def along_m(line: ColumnElement, start: Any, fraction: ColumnElement) -> ColumnElement:
-    """Spheroid length of the line from fraction ``start`` to ``fraction``, in metres.
-
-    ``GREATEST`` keeps the substring well-formed for a point behind the start, whatever
-    order the database evaluates conditions in; such points are filtered out anyway.
-    """
-    end = func.greatest(fraction, start)
-    return func.ST_Length(as_geography(func.ST_LineSubstring(line, start, end)))
+def along_m(line: ColumnElement, fraction: ColumnElement) -> ColumnElement:
+    """Spheroid length of the line from its start to ``fraction``, in metres."""
+    return func.ST_Length(as_geography(func.ST_LineSubstring(line, 0.0, fraction)))
 
 
 def offset_m(point: ColumnElement, line: ColumnElement) -> ColumnElement:
@@ -154,17 +149,23 @@ def along_line(
     line: ColumnElement,
     *,
     buffer_m: float,
-    start_fraction: float = 0.0,
+    start_along_m: float = 0.0,
+    behind_m: float = 0.0,
 ) -> Select:
-    """``rows`` narrowed to points within ``buffer_m`` of ``line`` and at or past
-    ``start_fraction``, with columns ``fraction``, ``along_m`` (from the start fraction)
+    """``rows`` narrowed to points within ``buffer_m`` of ``line`` whose projection lies
+    at most ``behind_m`` before ``start_along_m`` (metres from the line's start), with
+    columns ``fraction``, ``along_m`` (from ``start_along_m``; 0 for a point just behind it)
     and ``offset_m``. Unordered: the caller orders (and pages) by ``along_m``."""
     fraction = fraction_of(line, point)
-    return rows.add_columns(
+    from_line_start = along_m(line, fraction)
+    selected = rows.add_columns(
         fraction.label("fraction"),
-        along_m(line, start_fraction, fraction).label("along_m"),
+        func.greatest(from_line_start - start_along_m, 0.0).label("along_m"),
         offset_m(point, line).label("offset_m"),
-    ).where(within(point, line, buffer_m), fraction >= start_fraction)
+    ).where(within(point, line, buffer_m))
+    if start_along_m - behind_m > 0:
+        selected = selected.where(from_line_start >= start_along_m - behind_m)
+    return selected
 
 
 def projection(line: ColumnElement, position: LonLat) -> Select:
@@ -175,7 +176,7 @@ def projection(line: ColumnElement, position: LonLat) -> Select:
     fraction = func.ST_LineLocatePoint(line, point)
     return select(
         fraction.label("fraction"),
-        along_m(line, 0.0, fraction).label("along_m"),
+        along_m(line, fraction).label("along_m"),
         offset_m(as_geography(point), line).label("offset_m"),
     )
 

@@ -7,6 +7,7 @@ what lies inside what.
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 from geoalchemy2.shape import from_shape
 from shapely.geometry import LineString, MultiPolygon, Polygon, box
@@ -136,3 +137,21 @@ def district(
     session.add(record)
     session.flush()
     return record
+
+
+def geonames_city(
+    geonameid: int, name: str, country: str, lon: float, lat: float, population: int
+) -> dict[str, Any]:
+    """A GeoNames city row as ``load_gazetteer(cities=...)`` takes it."""
+    return {
+        "source": "geonames",
+        "source_id": str(geonameid),
+        "name": name,
+        "alt_names": [],
+        "admin_area": None,
+        "country_code": country,
+        "lon": lon,
+        "lat": lat,
+        "population": population,
+        "kind": "city",
+    }

@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from directory.models import ServiceCategory
 from directory.services.corridor import (
+    BEHIND_SLACK_M,
     CorridorQuery,
     find_route,
     line_corridor,
@@ -176,13 +177,11 @@ def test_a_starting_point_drops_what_lies_behind(db_session, world):
     assert ahead.start.along_m == pytest.approx(_along_on_sphere(line, start_fraction), rel=5e-3)
     assert 0 < ahead.start.offset_m < 25_000
 
-    def fraction_of(item):
-        return line.project(
-            Point(item.location.position.lon, item.location.position.lat), normalized=True
-        )
-
+    # Ahead, or less than BEHIND_SLACK_M behind (those count as "here", at 0 km).
     expected = {
-        item.location.id for item in everything.items if fraction_of(item) >= start_fraction
+        item.location.id
+        for item in everything.items
+        if item.along_m >= ahead.start.along_m - BEHIND_SLACK_M
     }
     returned = [item.location.id for item in ahead.items]
     assert set(returned) == expected
@@ -190,8 +189,52 @@ def test_a_starting_point_drops_what_lies_behind(db_session, world):
     # Distances now count from the starting point's projection.
     for item in ahead.items:
         full = next(i for i in everything.items if i.location.id == item.location.id)
-        assert item.along_m == pytest.approx(full.along_m - ahead.start.along_m, abs=1.0)
+        assert item.along_m == pytest.approx(max(0.0, full.along_m - ahead.start.along_m), abs=1.0)
     assert [item.sort_key for item in ahead.items] == sorted(i.sort_key for i in ahead.items)
+    # The rule agrees with where the points project in degrees (shapely), away from the edge.
+    line_length = ahead.length_m
+    for item in everything.items:
+        fraction = line.project(
+            Point(item.location.position.lon, item.location.position.lat), normalized=True
+        )
+        if fraction > start_fraction + 0.01:
+            assert item.location.id in expected
+        if fraction < start_fraction - 0.01 - BEHIND_SLACK_M / line_length:
+            assert item.location.id not in expected
+
+
+def test_a_place_just_behind_the_start_counts_as_here(db_session, world):
+    """Less than BEHIND_SLACK_M behind the searcher is "here" (0 km); more is dropped.
+
+    Points on the first segment, (-93, 15) → (-92.4, 15.5), about 85 km long, at a share t
+    of it: about t × 85 km along.
+    """
+    route, _places = world
+    org = factories.organization(db_session)
+
+    def on_first_segment(share: float) -> tuple[float, float]:
+        return -93.0 + 0.6 * share, 15.0 + 0.5 * share
+
+    first_vertex = factories.location(db_session, org, *on_first_segment(0.0))
+    just_behind = factories.location(db_session, org, *on_first_segment(0.045))  # ~3.8 km
+
+    from_there = _search(db_session, route, buffer_km=5, start=LonLat(*on_first_segment(0.05)))
+    found = {item.location.id: item for item in from_there.items}
+    assert 4000 < from_there.start.along_m < 4500
+    assert found[just_behind.id].along_m == 0
+    assert first_vertex.id not in found
+
+    from_the_start = _search(
+        db_session,
+        route,
+        buffer_km=5,
+        start=LonLat(*on_first_segment(0.004)),  # ~340 m
+    )
+    found = {item.location.id: item for item in from_the_start.items}
+    assert found[first_vertex.id].along_m == 0
+    assert found[just_behind.id].along_m == pytest.approx(
+        from_there.start.along_m - from_the_start.start.along_m, abs=500
+    )
 
 
 def test_a_start_before_the_route_keeps_everything(db_session, world):

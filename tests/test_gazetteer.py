@@ -65,27 +65,12 @@ def test_typo_helpers_make_one_typo():
     assert swap_two_letters("Turbo") == "tubro"
 
 
-def _city(geonameid: int, name: str, country: str, lon: float, lat: float, population: int):
-    return {
-        "source": "geonames",
-        "source_id": str(geonameid),
-        "name": name,
-        "alt_names": [],
-        "admin_area": None,
-        "country_code": country,
-        "lon": lon,
-        "lat": lat,
-        "population": population,
-        "kind": "city",
-    }
-
-
 # A few real GeoNames cities: Tapachula, Umán (shares a word with Tecún Umán), and Turbo,
 # which places.csv also has (so it must not be added twice, only lend its population).
 FEW_CITIES = [
-    _city(3516266, "Tapachula", "MX", -92.25891, 14.90541, 353706),
-    _city(3514783, "Umán", "MX", -89.74798, 20.88149, 50993),
-    _city(3666640, "Turbo", "CO", -76.72674, 8.09263, 50508),
+    factories.geonames_city(3516266, "Tapachula", "MX", -92.25891, 14.90541, 353706),
+    factories.geonames_city(3514783, "Umán", "MX", -89.74798, 20.88149, 50993),
+    factories.geonames_city(3666640, "Turbo", "CO", -76.72674, 8.09263, 50508),
 ]
 
 

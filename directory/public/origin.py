@@ -48,9 +48,11 @@ def resolve_origin(session: Session, args: dict[str, Any]) -> OriginLookup:
     if not matches:
         return OriginLookup(None, [], "no_town")
     first = matches[0]
+    # "Tapachula" found Tapachula: offer other towns of that very name, not "Tapauá".
+    others = [match for match in matches[1:] if match.exact or not first.exact]
     label = ", ".join(part for part in (first.name, first.admin_area) if part)
     return OriginLookup(
         Origin(LonLat(first.lon, first.lat), f"{label} ({first.country_code})"),
-        matches[1:],
+        others,
         None,
     )

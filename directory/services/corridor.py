@@ -3,7 +3,8 @@
 Membership is ``ST_DWithin(point, route::geography, buffer)`` on the spheroid; each place
 gets ``along_m`` (how far along the route, from its start or from where the searcher
 stands) and ``offset_m`` (how far off the route). With a starting point only what lies
-ahead counts: the places whose projection on the route is at or past the starting point's.
+ahead counts: the places whose projection on the route is at or past the starting point's,
+or less than ``BEHIND_SLACK_M`` before it (those are "here", ``along_m`` 0).
 Results are ordered by ``(along_m, id)`` and paged by keyset (``after``).
 """
 
@@ -27,6 +28,9 @@ DEFAULT_BUFFER_KM = 10.0
 MAX_BUFFER_KM = 100.0
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 500
+# From a starting point, what lies up to this far behind it still counts, as "here": a
+# migrant in Tapachula wants the consulate 300 m behind where the route passes them.
+BEHIND_SLACK_M = 1000.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +119,8 @@ def corridor_locations(
         near.c.point,
         line,
         buffer_m=buffer_m,
-        start_fraction=start.fraction if start else 0.0,
+        start_along_m=start.along_m if start else 0.0,
+        behind_m=BEHIND_SLACK_M,
     ).subquery("matching")
     ranked = select(
         matching.c.id,

@@ -183,6 +183,7 @@ class PlaceMatch:
     lon: float
     lat: float
     kind: str
+    exact: bool = False  # the query is the whole name (or an alternate name), accents aside
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -416,7 +417,7 @@ _RANK = """
         FROM scored
         ORDER BY place_id, tier, is_primary DESC, sim DESC
     )
-    SELECT p.name, p.admin_area, p.country_code, p.kind,
+    SELECT p.name, p.admin_area, p.country_code, p.kind, best.tier = 0 AS exact,
            ST_X(p.point::geometry) AS lon, ST_Y(p.point::geometry) AS lat
     FROM best JOIN places AS p ON p.id = best.place_id
     WHERE CAST(:country AS text) IS NULL OR p.country_code = :country
@@ -478,6 +479,7 @@ def search_places(
             lon=row.lon,
             lat=row.lat,
             kind=row.kind,
+            exact=row.exact,
         )
         for row in rows
     ]
