@@ -191,6 +191,13 @@ def live_app_factory(browser_database: URL):
     return build
 
 
+@pytest.fixture(scope="module")
+def server(live_app_factory) -> Iterator[LiveServer]:
+    """A live server on the demo database without map tiles, shared by a test module."""
+    with live_app_factory(TILE_URL="") as running:
+        yield running
+
+
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",  # the tests may run as root

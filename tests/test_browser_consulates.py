@@ -11,23 +11,12 @@ import io
 
 import pytest
 
+from tests.browser_pages import new_page
+
 pytestmark = pytest.mark.browser
 
 TAPACHULA = {"latitude": 14.9057, "longitude": -92.2639}
 GT_TAPACHULA = "Consulado de Guatemala en Tapachula"
-
-
-@pytest.fixture(scope="module")
-def server(live_app_factory):
-    with live_app_factory(TILE_URL="") as running:
-        yield running
-
-
-def _page(browser, *, javascript: bool = True, geolocation=None):
-    options = {"java_script_enabled": javascript, "viewport": {"width": 1100, "height": 800}}
-    if geolocation:
-        options.update(geolocation=geolocation, permissions=["geolocation"])
-    return browser.new_context(**options).new_page()
 
 
 def _page_errors(page) -> list[str]:
@@ -65,7 +54,7 @@ def test_a_town_inside_a_district_finds_its_consulate_and_draws_the_district(
 
 
 def test_use_my_location_finds_the_same_consulate(browser, server):
-    page = _page(browser, geolocation=TAPACHULA)
+    page = new_page(browser, geolocation=TAPACHULA)
     page.goto(server.url + "/consulates/serving")
     page.select_option("#nationality", "GT")
     page.click("#use-location")
@@ -77,7 +66,7 @@ def test_use_my_location_finds_the_same_consulate(browser, server):
 
 
 def test_a_country_without_a_consulate_of_that_nationality_gets_the_nearest(browser, server):
-    page = _page(browser)
+    page = new_page(browser)
     page.goto(server.url + "/consulates/serving")
     _find(page, "GT", "Necocli")  # Colombia: no Guatemalan office in the demo data
     assert page.get_attribute("#serving-match", "data-match") == "nearest"
@@ -88,7 +77,7 @@ def test_a_country_without_a_consulate_of_that_nationality_gets_the_nearest(brow
 
 
 def test_the_finder_works_without_javascript(browser, server):
-    page = _page(browser, javascript=False)
+    page = new_page(browser, javascript=False)
     page.goto(server.url + "/consulates/serving")
     assert page.locator("#use-location").is_hidden()
     _find(page, "GT", "Tapachula")

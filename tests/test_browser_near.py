@@ -4,22 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser_pages import new_page
+
 pytestmark = pytest.mark.browser
 
 TAPACHULA = {"latitude": 14.9057, "longitude": -92.2639}
-
-
-@pytest.fixture(scope="module")
-def server(live_app_factory):
-    with live_app_factory(TILE_URL="") as running:
-        yield running
-
-
-def _page(browser, *, javascript: bool = True, geolocation=None):
-    options = {"java_script_enabled": javascript, "viewport": {"width": 1100, "height": 800}}
-    if geolocation:
-        options.update(geolocation=geolocation, permissions=["geolocation"])
-    return browser.new_context(**options).new_page()
 
 
 def _names(page) -> list[str]:
@@ -27,7 +16,7 @@ def _names(page) -> list[str]:
 
 
 def test_use_my_location_returns_the_list(browser, server):
-    page = _page(browser, geolocation=TAPACHULA)
+    page = new_page(browser, geolocation=TAPACHULA)
     page.goto(server.url + "/near")
     page.click("#use-location")
     page.wait_for_selector(".result")
@@ -39,7 +28,7 @@ def test_use_my_location_returns_the_list(browser, server):
 
 
 def test_typing_a_town_returns_the_list(browser, server):
-    page = _page(browser)
+    page = new_page(browser)
     page.goto(server.url + "/near")
     page.fill("#q", "tecun uman")
     page.press("#q", "Enter")
@@ -50,7 +39,7 @@ def test_typing_a_town_returns_the_list(browser, server):
 
 
 def test_a_filter_narrows_the_list(browser, server):
-    page = _page(browser)
+    page = new_page(browser)
     page.goto(server.url + "/near?q=Tapachula")
     page.wait_for_selector(".result")
     everything = _names(page)
@@ -66,7 +55,7 @@ def test_a_filter_narrows_the_list(browser, server):
 
 
 def test_markers_cluster_on_the_map(browser, server):
-    page = _page(browser)
+    page = new_page(browser)
     page.goto(server.url + "/near?q=Tapachula")
     page.wait_for_selector("#near-map[data-loaded=true]", state="attached")
     assert page.locator(".marker-cluster").count() > 0
@@ -76,7 +65,7 @@ def test_markers_cluster_on_the_map(browser, server):
 
 
 def test_the_form_without_javascript_gives_the_same_first_result(browser, server):
-    with_js = _page(browser)
+    with_js = new_page(browser)
     with_js.goto(server.url + "/near")
     with_js.fill("#q", "necocli")
     with_js.press("#q", "Enter")
@@ -84,7 +73,7 @@ def test_the_form_without_javascript_gives_the_same_first_result(browser, server
     first_with_js = _names(with_js)[0]
     with_js.context.close()
 
-    no_js = _page(browser, javascript=False)
+    no_js = new_page(browser, javascript=False)
     no_js.goto(server.url + "/near")
     assert no_js.locator("#use-location").is_hidden()  # needs JavaScript, so not offered
     no_js.fill("#q", "necocli")

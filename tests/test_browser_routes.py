@@ -7,12 +7,6 @@ import pytest
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-def server(live_app_factory):
-    with live_app_factory(TILE_URL="") as running:
-        yield running
-
-
 def _alongs(page) -> list[float]:
     items = page.locator(".ahead-item")
     return [float(items.nth(i).get_attribute("data-along-m")) for i in range(items.count())]
