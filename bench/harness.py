@@ -22,8 +22,8 @@ from sqlalchemy.engine import Engine, make_url
 from directory import create_app
 from directory.cli import SEEDS_DIR
 from directory.config import sqlalchemy_url
-from directory.models import db
-from directory.services.seeding import load_demo
+from directory.db import db
+from directory.seeding import load_demo
 
 Suite = Callable[[Flask, Engine, str, int, random.Random], None]
 

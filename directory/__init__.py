@@ -12,7 +12,15 @@ from flask_migrate import Migrate
 
 from directory import config as app_config
 from directory import privacy
-from directory.models import db
+
+# Every domain's models, so that the metadata (Alembic, relationships named by string) sees
+# every table whichever module a caller imported first.
+from directory.accounts import models as _accounts  # noqa: F401
+from directory.consular import models as _consular  # noqa: F401
+from directory.corridors import models as _corridors  # noqa: F401
+from directory.db import db
+from directory.gazetteer import models as _gazetteer  # noqa: F401
+from directory.places import models as _places  # noqa: F401
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 migrate = Migrate(directory=str(PROJECT_ROOT / "migrations"))
@@ -40,9 +48,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db)
     compress.init_app(app)
 
-    from directory import cli, errors
+    from directory import cli
     from directory.api import api
     from directory.public import public
+    from directory.web import errors
 
     errors.register(app)
     cli.register(app)

@@ -11,14 +11,14 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from directory.models import db
-from directory.services.districts import (
+from directory.consular.districts import (
     DistrictError,
     compute_districts,
     load_official_districts,
 )
-from directory.services.gazetteer import load_gazetteer
-from directory.services.seeding import SeedError, load_demo
+from directory.db import db
+from directory.gazetteer.services import load_gazetteer
+from directory.seeding import SeedError, load_demo
 
 SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
 

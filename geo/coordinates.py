@@ -10,9 +10,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from geoalchemy2 import Geography, Geometry
 from geoalchemy2.elements import WKBElement, WKTElement
 from geoalchemy2.shape import to_shape
 from shapely.geometry import Point
+from sqlalchemy import ColumnElement, cast, func
 
 SRID = 4326
 
@@ -65,3 +67,15 @@ class LonLat:
         if not isinstance(point, Point):
             raise TypeError(f"expected a point, got {point.geom_type}")
         return cls(point.x, point.y)
+
+
+def point_geometry(position: LonLat) -> ColumnElement:
+    """SQL ``ST_SetSRID(ST_MakePoint(lon, lat), 4326)`` with bound parameters: the one place
+    a query builds a point from a position."""
+    return func.ST_SetSRID(func.ST_MakePoint(position.lon, position.lat), SRID, type_=Geometry)
+
+
+def point_geography(position: LonLat) -> ColumnElement:
+    """The same point as ``geography``: distances in metres on the spheroid. A constant
+    expression, so the GiST index serves KNN and ``ST_DWithin`` against it."""
+    return cast(point_geometry(position), Geography)

@@ -24,58 +24,22 @@ from geoalchemy2 import Geography, Geometry
 from sqlalchemy import ColumnElement, Select, cast, func, literal, select
 from sqlalchemy.dialects.postgresql import distinct_on
 
-from geo.coordinates import SRID, CoordinateError, LonLat
+from geo.coordinates import SRID, LonLat, point_geometry
+from geo.geojson import read_geometry
 
 MAX_POSITIONS = 10_000
 MIN_PIECE_M = 20_000
 REACH_SLACK = 1e-3
 
 
-class LineStringError(ValueError):
-    """A GeoJSON LineString that cannot be used; ``name`` is the part at fault."""
+def read_line(data: Any, max_positions: int = MAX_POSITIONS) -> list[LonLat]:
+    """The positions of a GeoJSON LineString (or a Feature holding one) sent by a client.
 
-    def __init__(self, name: str, message: str) -> None:
-        super().__init__(f"{name}: {message}")
-        self.name = name
-        self.message = message
-
-
-def parse_linestring(data: Any, max_positions: int = MAX_POSITIONS) -> list[LonLat]:
-    """The positions of a GeoJSON LineString geometry, or of a Feature holding one.
-
-    Rejects anything that is not a LineString of at least two ``[lon, lat]`` positions in
-    range, of at most ``max_positions``, not all at the same place.
+    Checked by ``geo.geojson.read_geometry``: at least two ``[lon, lat]`` positions in range,
+    at most ``max_positions``, not all at the same place; else ``GeometryError``.
     """
-    if not isinstance(data, dict):
-        raise LineStringError("body", "must be a GeoJSON LineString or a Feature holding one")
-    if data.get("type") == "Feature":
-        data = data.get("geometry")
-        if not isinstance(data, dict):
-            raise LineStringError("body", "the Feature has no geometry")
-    if data.get("type") != "LineString":
-        raise LineStringError("body", "the geometry must be of type LineString")
-    coordinates = data.get("coordinates")
-    if not isinstance(coordinates, list):
-        raise LineStringError("coordinates", "must be a list of [lon, lat] positions")
-    if len(coordinates) < 2:
-        raise LineStringError("coordinates", "a line needs at least two positions")
-    if len(coordinates) > max_positions:
-        raise LineStringError("coordinates", f"at most {max_positions} positions are accepted")
-    positions = []
-    for index, position in enumerate(coordinates):
-        if not isinstance(position, list) or len(position) not in (2, 3):
-            raise LineStringError("coordinates", f"position {index} is not [lon, lat]")
-        if any(isinstance(value, bool) or not isinstance(value, int | float) for value in position):
-            raise LineStringError("coordinates", f"position {index} must hold numbers")
-        try:
-            positions.append(LonLat.parse(position[0], position[1]))
-        except CoordinateError as error:
-            raise LineStringError(
-                "coordinates", f"position {index}: {error.name} {error.message}"
-            ) from None
-    if len(set(positions)) < 2:
-        raise LineStringError("coordinates", "the positions must not all be the same point")
-    return positions
+    geometry = read_geometry(data, ("LineString",), max_positions=max_positions)
+    return [LonLat(float(position[0]), float(position[1])) for position in geometry["coordinates"]]
 
 
 def linestring_wkt(positions: Sequence[LonLat]) -> str:
@@ -88,10 +52,6 @@ def linestring_wkt(positions: Sequence[LonLat]) -> str:
 def line_geometry(positions: Sequence[LonLat]) -> ColumnElement:
     """``ST_GeomFromText(:wkt, 4326)``: a constant line from validated positions."""
     return func.ST_GeomFromText(literal(linestring_wkt(positions)), SRID, type_=Geometry)
-
-
-def point_geometry(position: LonLat) -> ColumnElement:
-    return func.ST_SetSRID(func.ST_MakePoint(position.lon, position.lat), SRID, type_=Geometry)
 
 
 def as_geography(expression: ColumnElement) -> ColumnElement:

@@ -1,4 +1,4 @@
-"""GeoJSON built inside PostGIS.
+"""GeoJSON: built inside PostGIS on the way out, checked in Python on the way in.
 
 For collections that can be large (country outlines, routes, many locations) the
 FeatureCollection is assembled by the database with ``ST_AsGeoJSON`` and ``json_agg`` and
@@ -7,11 +7,15 @@ handed over as one text value: Python never parses geometries it only passes thr
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import Select, Text, func, literal_column, select
 from sqlalchemy.dialects.postgresql import JSON
 from sqlalchemy.sql import FromClause
+
+from geo.coordinates import LonLat
 
 
 def feature_collection(
@@ -43,3 +47,96 @@ def feature_collection(
         func.coalesce(func.json_agg(feature), literal_column("'[]'::json")),
     )
     return select(collection.cast(Text)).select_from(rows)
+
+
+# --- reading GeoJSON geometries that people send -----------------------------------------
+
+
+class GeometryError(ValueError):
+    """A GeoJSON geometry that cannot be used; ``name`` is the part at fault (``body`` for
+    the object itself, ``coordinates`` for what it holds)."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(f"{name}: {message}")
+        self.name = name
+        self.message = message
+
+
+def read_position(value: Any, where: str) -> LonLat:
+    """``[lon, lat]`` (an altitude may follow) as a checked position; ``where`` names it."""
+    if not isinstance(value, list) or len(value) not in (2, 3):
+        raise GeometryError("coordinates", f"{where} is not [lon, lat]")
+    if any(isinstance(number, bool) or not isinstance(number, int | float) for number in value):
+        raise GeometryError("coordinates", f"{where} must hold numbers")
+    lon, lat = value[0], value[1]
+    if not (math.isfinite(lon) and math.isfinite(lat)):
+        raise GeometryError("coordinates", f"{where}: coordinates must be finite numbers")
+    if not -180.0 <= lon <= 180.0:
+        raise GeometryError(
+            "coordinates",
+            f"{where}: longitude {lon} is not between -180 and 180 (longitude first?)",
+        )
+    if not -90.0 <= lat <= 90.0:
+        raise GeometryError(
+            "coordinates", f"{where}: latitude {lat} is not between -90 and 90 (longitude first?)"
+        )
+    return LonLat(float(lon), float(lat))
+
+
+def _positions(value: Any, what: str, minimum: int, maximum: int | None) -> list[LonLat]:
+    if not isinstance(value, list):
+        raise GeometryError("coordinates", f"{what} must be a list of [lon, lat] positions")
+    if len(value) < minimum:
+        raise GeometryError("coordinates", f"{what} needs at least {minimum} positions")
+    if maximum is not None and len(value) > maximum:
+        raise GeometryError("coordinates", f"at most {maximum} positions are accepted")
+    return [read_position(position, f"position {index}") for index, position in enumerate(value)]
+
+
+def _line_string(coordinates: Any, max_positions: int | None) -> None:
+    positions = _positions(coordinates, "a line", 2, max_positions)
+    if len(set(positions)) < 2:
+        raise GeometryError("coordinates", "the positions must not all be the same point")
+
+
+def _polygon(coordinates: Any, max_positions: int | None) -> None:
+    if not isinstance(coordinates, list) or not coordinates:
+        raise GeometryError("coordinates", "a polygon must be a non-empty list of rings")
+    for ring in coordinates:
+        positions = _positions(ring, "a ring", 4, max_positions)
+        if positions[0] != positions[-1]:
+            raise GeometryError("coordinates", "a ring must end where it starts")
+
+
+def _multi_polygon(coordinates: Any, max_positions: int | None) -> None:
+    if not isinstance(coordinates, list) or not coordinates:
+        raise GeometryError("coordinates", "a MultiPolygon must be a non-empty list of polygons")
+    for polygon in coordinates:
+        _polygon(polygon, max_positions)
+
+
+_CHECKS = {"LineString": _line_string, "Polygon": _polygon, "MultiPolygon": _multi_polygon}
+
+
+def read_geometry(
+    data: Any, types: Sequence[str], *, max_positions: int | None = None
+) -> dict[str, Any]:
+    """A GeoJSON geometry of one of ``types`` (or a Feature holding one), checked.
+
+    The one validator for geometries from outside (a line posted to the corridor search, an
+    official district in a file): positions are ``[lon, lat]`` numbers in range, lines have
+    two distinct positions, rings close. Returns ``{"type", "coordinates"}``; anything else
+    raises ``GeometryError``.
+    """
+    wanted = " or ".join(types)
+    if not isinstance(data, dict):
+        raise GeometryError("body", f"must be a GeoJSON {wanted} or a Feature holding one")
+    if data.get("type") == "Feature":
+        data = data.get("geometry")
+        if not isinstance(data, dict):
+            raise GeometryError("body", "the Feature has no geometry")
+    kind = data.get("type")
+    if kind not in types:
+        raise GeometryError("body", f"the geometry must be a {wanted}, not {kind}")
+    _CHECKS[kind](data.get("coordinates"), max_positions)
+    return {"type": kind, "coordinates": data["coordinates"]}

@@ -16,17 +16,11 @@ The origin is a constant expression built from bound parameters, as the index re
 
 from __future__ import annotations
 
-from geoalchemy2 import Geography
-from sqlalchemy import ColumnElement, Select, cast, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 
-from geo.coordinates import LonLat
+from geo.coordinates import LonLat, point_geography
 
 REACH_SLACK = 1e-6
-
-
-def geography_point(position: LonLat) -> ColumnElement:
-    """``ST_SetSRID(ST_MakePoint(lon, lat), 4326)::geography`` with bound parameters."""
-    return cast(func.ST_SetSRID(func.ST_MakePoint(position.lon, position.lat), 4326), Geography)
 
 
 def nearest(
@@ -43,7 +37,7 @@ def nearest(
     Adds a ``distance_m`` column; ``radius_m`` caps the distance. ``tiebreak`` (a primary
     key) makes the order of equally distant rows stable.
     """
-    origin = geography_point(position)
+    origin = point_geography(position)
     if radius_m is not None:
         rows = rows.where(func.ST_DWithin(point, origin, radius_m))
     knn = (

@@ -28,10 +28,10 @@ from werkzeug.serving import make_server
 from directory import create_app
 from directory.cli import SEEDS_DIR
 from directory.config import sqlalchemy_url
-from directory.models import db
-from directory.services.districts import compute_districts
-from directory.services.gazetteer import load_gazetteer
-from directory.services.seeding import load_demo
+from directory.consular.districts import compute_districts
+from directory.db import db
+from directory.gazetteer.services import load_gazetteer
+from directory.seeding import load_demo
 
 # Each run gets its own databases, so two runs on one server (CI and a developer, or two
 # developers) never drop each other's.

@@ -13,15 +13,10 @@ from geoalchemy2.shape import from_shape
 from shapely.geometry import LineString, MultiPolygon, Polygon, box
 from sqlalchemy.orm import Session
 
-from directory.models import (
-    ConsularDistrict,
-    Country,
-    DistrictOrigin,
-    Location,
-    Organization,
-    OrganizationKind,
-    Route,
-)
+from directory.consular.models import ConsularDistrict, DistrictOrigin
+from directory.corridors.models import Route
+from directory.db import OrganizationKind
+from directory.places.models import Country, Location, Organization
 from geo.coordinates import LonLat
 
 _sequence = itertools.count(1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from directory.services import map_area
+from directory.places import map_area
 from tests import factories
 
 

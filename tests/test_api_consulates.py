@@ -11,14 +11,9 @@ import pytest
 from shapely.geometry import Point, box, shape
 from sqlalchemy import select
 
-from directory.models import (
-    ConsularDistrict,
-    DistrictOrigin,
-    Network,
-    OrganizationKind,
-    Population,
-    ServiceCategory,
-)
+from directory.consular.models import ConsularDistrict, DistrictOrigin
+from directory.db import OrganizationKind, Population
+from directory.places.models import Network, ServiceCategory
 from tests import factories
 
 TAPACHULA = (-92.2589, 14.9054)

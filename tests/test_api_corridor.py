@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from directory.models import ServiceCategory
+from directory.places.models import ServiceCategory
 from tests import factories
 
 PATH = [(-92.26, 14.9), (-92.0, 15.5), (-91.5, 16.0)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from directory.models import ServiceCategory
+from directory.places.models import ServiceCategory
 from tests import factories
 
 

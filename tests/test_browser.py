@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
-from directory.models import Country, Location
+from directory.places.models import Country, Location
 
 pytestmark = pytest.mark.browser
 

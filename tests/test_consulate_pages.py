@@ -9,7 +9,8 @@ import re
 import pytest
 from shapely.geometry import box, shape
 
-from directory.models import Network, OrganizationKind
+from directory.db import OrganizationKind
+from directory.places.models import Network
 from tests import factories
 
 TAPACHULA = (-92.2589, 14.9054)

@@ -11,15 +11,15 @@ import pytest
 from shapely.geometry import LineString, Point
 from sqlalchemy import text
 
-from directory.models import ServiceCategory
-from directory.services.corridor import (
+from directory.corridors.services import (
     BEHIND_SLACK_M,
     CorridorQuery,
     find_route,
     line_corridor,
     route_corridor,
 )
-from directory.services.location_filters import LocationFilters
+from directory.places.filters import LocationFilters
+from directory.places.models import ServiceCategory
 from geo.coordinates import LonLat
 from tests import factories
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from directory.api.cursor import Cursor
-from directory.errors import ApiError
+from directory.web.cursor import Cursor
+from directory.web.errors import ApiError
 
 
 @pytest.mark.parametrize("cursor", [Cursor(0.0, 1), Cursor(1234.5678901234, 99), Cursor(-3.5, 7)])

@@ -15,22 +15,16 @@ from shapely.ops import unary_union
 from sqlalchemy import func, select
 
 from directory.cli import SEEDS_DIR
-from directory.models import (
-    CONSULAR_KINDS,
-    ConsularDistrict,
-    Country,
-    DistrictOrigin,
-    Location,
-    Organization,
-    OrganizationKind,
-)
-from directory.services.districts import (
+from directory.consular.districts import (
     DistrictError,
     compute_districts,
     load_official_districts,
     recompute_group,
 )
-from directory.services.seeding import load_demo
+from directory.consular.models import ConsularDistrict, DistrictOrigin
+from directory.db import CONSULAR_KINDS, OrganizationKind
+from directory.places.models import Country, Location, Organization
+from directory.seeding import load_demo
 from tests import factories
 
 HOST = (-100.0, 30.0, -90.0, 40.0)  # "US": a 10° x 10° box

@@ -22,10 +22,10 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from directory.cli import SEEDS_DIR
-from directory.models import Place, PlaceName, PlaceSource, db
-from directory.services import gazetteer
-from directory.services.gazetteer import load_gazetteer, search_places
-from directory.services.seeding import SeedError
+from directory.db import db
+from directory.gazetteer import services as gazetteer
+from directory.gazetteer.models import Town, TownName, TownSource
+from directory.gazetteer.services import GazetteerError, load_gazetteer, search_towns
 from tests import factories
 
 with (SEEDS_DIR / "places.csv").open(encoding="utf-8", newline="") as _handle:
@@ -79,24 +79,22 @@ def small_gazetteer(db_session: Session) -> gazetteer.GazetteerReport:
     return load_gazetteer(db_session, SEEDS_DIR, cities=FEW_CITIES)
 
 
-def _count(session: Session, source: PlaceSource | None = None) -> int:
-    query = select(func.count()).select_from(Place)
+def _count(session: Session, source: TownSource | None = None) -> int:
+    query = select(func.count()).select_from(Town)
     if source is not None:
-        query = query.where(Place.source == source)
+        query = query.where(Town.source == source)
     return session.scalar(query)
 
 
 def test_load_adds_places_csv_and_cities_without_duplicates(db_session, small_gazetteer):
     assert small_gazetteer.added == Counter({"places.csv": len(SEED_PLACES), "geonames": 2})
     assert small_gazetteer.populations_filled == 1
-    turbo = db_session.scalars(select(Place).where(Place.name == "Turbo")).one()
-    assert turbo.source is PlaceSource.PLACES_CSV
+    turbo = db_session.scalars(select(Town).where(Town.name == "Turbo")).one()
+    assert turbo.source is TownSource.PLACES_CSV
     assert turbo.population == 50508
     assert turbo.admin_area == "Antioquia"
     # Every place is searchable by the key of its name (and of each alternate name).
-    keys = set(
-        db_session.scalars(select(PlaceName.key).join(Place).where(Place.name == "Tecún Umán"))
-    )
+    keys = set(db_session.scalars(select(TownName.key).join(Town).where(Town.name == "Tecún Umán")))
     assert keys == {"tecun uman", "ciudad tecun uman", "ayutla"}
 
 
@@ -119,11 +117,11 @@ def test_cities_of_the_directory_join_the_gazetteer_once(db_session):
 
     report = load_gazetteer(db_session, SEEDS_DIR, cities=[])
     assert report.added["directory"] == 1
-    place = db_session.scalars(select(Place).where(Place.source == PlaceSource.DIRECTORY)).one()
+    place = db_session.scalars(select(Town).where(Town.source == TownSource.DIRECTORY)).one()
     assert place.source_id == "MX:villa-comaltitlan"
     assert place.position.lon == pytest.approx(-92.65)
     assert place.position.lat == pytest.approx(15.06)
-    assert [match.name for match in search_places(db_session, "villa comaltitln")][:1] == [
+    assert [match.name for match in search_towns(db_session, "villa comaltitln")][:1] == [
         place.name
     ]
     assert load_gazetteer(db_session, SEEDS_DIR, cities=[]).added["directory"] == 0
@@ -133,7 +131,7 @@ def test_a_bad_places_csv_row_names_its_line(db_session, tmp_path: Path):
     lines = (SEEDS_DIR / "places.csv").read_text(encoding="utf-8").splitlines()
     lines.insert(3, "Nowhere,,,MX,95.0,-92.0,town")  # latitude out of range, on line 4
     (tmp_path / "places.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    with pytest.raises(SeedError, match=r"places\.csv:4: lat"):
+    with pytest.raises(GazetteerError, match=r"places\.csv:4: lat"):
         load_gazetteer(db_session, tmp_path, cities=[])
     assert _count(db_session) == 0
 
@@ -178,7 +176,7 @@ def test_the_cli_loads_and_reports(runner, db_session, tmp_path: Path):
     result = runner.invoke(args=["gazetteer", "load", "--seeds-dir", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert f"{len(SEED_PLACES)} from places.csv" in result.output
-    assert _count(db_session, PlaceSource.GEONAMES) > 0
+    assert _count(db_session, TownSource.GEONAMES) > 0
     again = runner.invoke(args=["gazetteer", "load", "--seeds-dir", str(tmp_path)])
     assert "nothing new" in again.output
 
@@ -286,7 +284,7 @@ class TestFullGazetteer:
         assert report.added["geonames"] > 8000
         assert report.added["directory"] == 1  # Villa Comaltitlán; Tapachula is a city
         assert report.populations_filled >= 10
-        assert _count(session, PlaceSource.GEONAMES) == report.added["geonames"]
+        assert _count(session, TownSource.GEONAMES) == report.added["geonames"]
 
     def test_a_second_full_load_adds_nothing(self, full_gazetteer):
         session, _ = full_gazetteer
@@ -302,7 +300,7 @@ class TestFullGazetteer:
     def test_every_seeded_town_is_found_despite_one_typo(self, full_gazetteer, row, typo):
         session, _ = full_gazetteer
         query = typo(row["name"])
-        matches = search_places(session, query, limit=3, country=row["country_code"])
+        matches = search_towns(session, query, limit=3, country=row["country_code"])
         assert _found(matches, row), f"{query!r} → {matches}"
 
     @pytest.mark.parametrize(
@@ -310,7 +308,7 @@ class TestFullGazetteer:
     )
     def test_every_seeded_town_is_first_by_its_plain_name_in_its_country(self, full_gazetteer, row):
         session, _ = full_gazetteer
-        matches = search_places(session, plain(row["name"]), limit=3, country=row["country_code"])
+        matches = search_towns(session, plain(row["name"]), limit=3, country=row["country_code"])
         assert _found(matches[:1], row) or (
             # Two towns of one country may share a name (El Ceibo GT/MX is two countries).
             matches[0].name == row["name"]
@@ -334,12 +332,12 @@ class TestFullGazetteer:
     )
     def test_known_searches_put_the_town_first(self, full_gazetteer, query, name, country):
         session, _ = full_gazetteer
-        first = search_places(session, query, limit=5)[0]
+        first = search_towns(session, query, limit=5)[0]
         assert (first.name, first.country_code) == (name, country)
 
     def test_results_carry_where_the_town_is(self, full_gazetteer):
         session, _ = full_gazetteer
-        (tapachula,) = search_places(session, "tapachula", limit=1)
+        (tapachula,) = search_towns(session, "tapachula", limit=1)
         assert tapachula.kind == "city"
         assert tapachula.lon == pytest.approx(-92.26, abs=0.05)
         assert tapachula.lat == pytest.approx(14.91, abs=0.05)
@@ -347,8 +345,8 @@ class TestFullGazetteer:
 
     def test_limit_and_nothing_searchable(self, full_gazetteer):
         session, _ = full_gazetteer
-        assert len(search_places(session, "san", limit=7)) == 7
-        assert search_places(session, " ¡¿? ") == []
+        assert len(search_towns(session, "san", limit=7)) == 7
+        assert search_towns(session, " ¡¿? ") == []
 
     @pytest.mark.parametrize("query", ["tecun uman", "santa rosa de copan", "sa"])
     def test_the_search_uses_the_trigram_index(self, full_gazetteer, query):
@@ -357,5 +355,5 @@ class TestFullGazetteer:
         statement, parameters = gazetteer.search_statement(key, None, 10)
         plan = session.execute(text("EXPLAIN " + statement.text), parameters).scalars()
         plan_text = "\n".join(plan)
-        assert "ix_place_names_key_trgm" in plan_text
+        assert "ix_town_names_key_trgm" in plan_text
         assert "Seq Scan on place_names" not in plan_text

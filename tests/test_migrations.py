@@ -7,8 +7,8 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect
 
+from directory.db import db
 from directory.migration_support import ALEMBIC_OPTIONS
-from directory.models import db
 from tests.conftest import RUN_ID, _drop_database, _recreate_database, make_test_app
 
 

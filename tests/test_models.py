@@ -11,8 +11,9 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from directory.models import Location, Organization, OrganizationKind
-from directory.services.placement import PlacementError, check_placement, countries_near
+from directory.db import OrganizationKind
+from directory.places.models import Location, Organization
+from directory.places.placement import PlacementError, check_placement, countries_near
 from geo.coordinates import LonLat
 from tests import factories
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from directory.models import OperationalStatus, ServiceCategory
-from directory.opening_hours import parse
+from directory.db import OperationalStatus
+from directory.places.models import ServiceCategory
+from directory.places.opening_hours import parse
 from tests import factories
 
 

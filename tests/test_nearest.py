@@ -10,11 +10,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select, text
 
-from directory.models import Cost, Location, Network, OrganizationKind, ServiceCategory
-from directory.services.location_filters import LocationFilters
-from directory.services.nearest import NearestQuery, find_nearest
-from geo.coordinates import LonLat
-from geo.nearest import geography_point
+from directory.db import Cost, OrganizationKind
+from directory.places.filters import LocationFilters
+from directory.places.models import Location, Network, ServiceCategory
+from directory.places.nearest import NearestQuery, find_nearest
+from geo.coordinates import LonLat, point_geography
 from tests import factories
 
 NOON_UTC = dt.datetime(2026, 11, 23, 18, 0, tzinfo=dt.UTC)  # a Monday, noon in Mexico City
@@ -32,7 +32,7 @@ def scattered(db_session):
 
 
 def _distances_by_brute_force(session, position: LonLat, limit: int) -> list[float]:
-    distance = func.ST_Distance(Location.point, geography_point(position))
+    distance = func.ST_Distance(Location.point, point_geography(position))
     return list(session.scalars(select(distance).order_by(distance).limit(limit)))
 
 
@@ -57,7 +57,7 @@ def test_radius_caps_the_distance(scattered):
     results = find_nearest(scattered, NearestQuery(position, limit=100, radius_km=150))
     within = scattered.scalar(
         select(func.count()).where(
-            func.ST_DWithin(Location.point, geography_point(position), 150_000)
+            func.ST_DWithin(Location.point, point_geography(position), 150_000)
         )
     )
     assert len(results) == within
@@ -65,7 +65,7 @@ def test_radius_caps_the_distance(scattered):
 
 
 def test_the_gist_index_is_used(scattered):
-    from directory.services.location_filters import active_locations
+    from directory.places.filters import active_locations
     from geo.nearest import nearest
 
     statement = nearest(

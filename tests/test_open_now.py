@@ -11,10 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from directory.models import OperationalStatus
-from directory.opening_hours import DAYS, is_open, parse, state_at
-from directory.services.location_filters import LocationFilters
-from directory.services.nearest import NearestQuery, find_nearest
+from directory.db import OperationalStatus
+from directory.places.filters import LocationFilters
+from directory.places.nearest import NearestQuery, find_nearest
+from directory.places.opening_hours import DAYS, is_open, parse, state_at
 from geo.coordinates import LonLat
 from tests import factories
 

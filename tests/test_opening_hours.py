@@ -1,6 +1,6 @@
 import pytest
 
-from directory.opening_hours import OpeningHoursError, parse
+from directory.places.opening_hours import OpeningHoursError, parse
 
 
 def test_empty_means_unknown():

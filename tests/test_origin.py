@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from directory.cli import SEEDS_DIR
+from directory.gazetteer.services import load_gazetteer
 from directory.public.origin import resolve_origin
-from directory.services.gazetteer import load_gazetteer
 from tests import factories
 
 CITIES = [

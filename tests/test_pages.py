@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from directory.models import OrganizationKind
+from directory.db import OrganizationKind
 from tests import factories
 
 

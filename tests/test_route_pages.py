@@ -9,7 +9,7 @@ import re
 import pytest
 from shapely.geometry import LineString, Point, shape
 
-from directory.models import ServiceCategory
+from directory.places.models import ServiceCategory
 from directory.public import routes as route_pages
 from tests import factories
 

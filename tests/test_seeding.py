@@ -9,17 +9,12 @@ import pytest
 from click.testing import Result
 from sqlalchemy import distinct, func, select
 
+from directory.accounts.models import ContactPerson
 from directory.cli import SEEDS_DIR
-from directory.models import (
-    ContactPerson,
-    Country,
-    Location,
-    Network,
-    Organization,
-    OrganizationKind,
-    Route,
-)
-from directory.services.seeding import DEMO_SOURCE, SeedError, load_demo
+from directory.corridors.models import Route
+from directory.db import OrganizationKind
+from directory.places.models import Country, Location, Network, Organization
+from directory.seeding import DEMO_SOURCE, SeedError, load_demo
 
 COUNTED = (Country, Network, Organization, Location, Route, ContactPerson)
 SENDING_COUNTRIES = {"GT", "HN", "SV", "NI", "MX", "CR", "PA", "DO", "CO", "VE", "EC", "CU", "HT"}

@@ -13,13 +13,9 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy.orm import Session
 
 from directory.api import api
-from directory.api.cursor import Cursor
 from directory.api.locations import GEOJSON, filters_from
-from directory.api.params import invalid_parameter, parse_query
-from directory.errors import ApiError
-from directory.models import ConsularDistrict, Country, Location, db
-from directory.schemas import LocationFilterArgs, location_feature
-from directory.services.consulates import (
+from directory.consular.models import ConsularDistrict
+from directory.consular.services import (
     PARTNER_KINDS,
     Partner,
     PartnerQuery,
@@ -29,7 +25,13 @@ from directory.services.consulates import (
     partners_in_district,
     serving_office,
 )
-from directory.services.location_filters import LocationFilters
+from directory.db import db
+from directory.places.filters import LocationFilters
+from directory.places.models import Country, Location
+from directory.places.schemas import LocationFilterArgs, location_feature
+from directory.web.args import invalid_parameter, parse_query
+from directory.web.cursor import Cursor
+from directory.web.errors import ApiError
 from geo.coordinates import LonLat
 
 DEFAULT_PARTNER_LIMIT = 100

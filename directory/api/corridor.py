@@ -13,13 +13,9 @@ from flask import Response, jsonify, request
 from marshmallow import ValidationError, fields, validate
 
 from directory.api import api
-from directory.api.cursor import Cursor
 from directory.api.locations import GEOJSON, filters_from
-from directory.api.params import invalid_parameter, parse_query
-from directory.errors import ApiError
-from directory.models import Route, db
-from directory.schemas import LocationFilterArgs, location_feature
-from directory.services.corridor import (
+from directory.corridors.models import Route
+from directory.corridors.services import (
     DEFAULT_BUFFER_KM,
     DEFAULT_LIMIT,
     MAX_BUFFER_KM,
@@ -31,8 +27,14 @@ from directory.services.corridor import (
     line_corridor,
     route_corridor,
 )
+from directory.db import db
+from directory.places.schemas import LocationFilterArgs, location_feature
+from directory.web.args import invalid_parameter, parse_query
+from directory.web.cursor import Cursor
+from directory.web.errors import ApiError
 from geo.coordinates import CoordinateError, LonLat
-from geo.corridor import LineStringError, parse_linestring
+from geo.corridor import read_line
+from geo.geojson import GeometryError
 
 # A 10,000-position line is about 400 kB of JSON; refuse bodies far beyond that early.
 MAX_BODY_BYTES = 1_000_000
@@ -135,8 +137,8 @@ def line_corridor_view() -> Response:
     request.max_content_length = MAX_BODY_BYTES
     data = request.get_json(force=True, silent=True)
     try:
-        positions = parse_linestring(data)
-    except LineStringError as error:
+        positions = read_line(data)
+    except GeometryError as error:
         raise invalid_parameter(error.name, error.message) from None
     result = line_corridor(db.session, positions, query)
     return corridor_response(result, query, {}, private=True)

@@ -6,9 +6,10 @@ from flask import Response, request
 from marshmallow import Schema, fields, validate
 
 from directory.api import api
-from directory.api.params import invalid_parameter, parse_query
-from directory.models import Country, db
-from directory.services.district_map import districts_geojson
+from directory.consular.district_map import districts_geojson
+from directory.db import db
+from directory.places.models import Country
+from directory.web.args import invalid_parameter, parse_query
 
 # Districts change when an office opens or an official polygon is loaded: an hour is fine.
 DISTRICTS_MAX_AGE = 3600

@@ -8,17 +8,18 @@ from flask import jsonify, request
 from sqlalchemy.orm import Session
 
 from directory.api import api
-from directory.api.params import invalid_parameter, parse_query
-from directory.models import Network, OrganizationKind, ServiceCategory, db
-from directory.schemas import AreaArgs, NearestArgs, location_feature
-from directory.services.location_filters import LocationFilters
-from directory.services.map_area import area_content
-from directory.services.nearest import (
+from directory.db import OrganizationKind, db
+from directory.places.filters import LocationFilters
+from directory.places.map_area import area_content
+from directory.places.models import Network, ServiceCategory
+from directory.places.nearest import (
     NearbyLocation,
     NearestQuery,
     find_nearest,
     unknown_codes,
 )
+from directory.places.schemas import AreaArgs, NearestArgs, location_feature
+from directory.web.args import invalid_parameter, parse_query
 from geo.area import BBox
 from geo.coordinates import CoordinateError, LonLat
 

@@ -10,9 +10,9 @@ from flask import Response, jsonify, request
 from marshmallow import Schema, fields, validate
 
 from directory.api import api
-from directory.api.params import parse_query
-from directory.models import db
-from directory.services.gazetteer import MAX_QUERY_LENGTH, search_places
+from directory.db import db
+from directory.gazetteer.services import MAX_QUERY_LENGTH, search_towns
+from directory.web.args import parse_query
 
 MAX_LIMIT = 50
 
@@ -43,7 +43,7 @@ def places() -> Response:
     ``limit`` (1-50, default 10); ``country`` (ISO alpha-2) keeps one country's places.
     """
     args = parse_query(place_search_args, request.args)
-    matches = search_places(db.session, args["q"], limit=args["limit"], country=args["country"])
+    matches = search_towns(db.session, args["q"], limit=args["limit"], country=args["country"])
     response = jsonify({"places": [match.as_dict() for match in matches]})
     response.cache_control.no_store = True
     return response

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Response
 
 from directory.api import api
-from directory.models import db
-from directory.services.countries import outlines_geojson
-from directory.services.overview_map import routes_geojson
+from directory.db import db
+from directory.places.countries import outlines_geojson
+from directory.places.overview_map import routes_geojson
 
 # Boundaries change a few times a decade; let browsers and proxies keep them a day.
 OUTLINES_MAX_AGE = 24 * 3600

@@ -30,21 +30,9 @@ from directory.api.consulates import (
     partner_filters,
 )
 from directory.api.locations import GEOJSON
-from directory.api.params import parse_query
-from directory.errors import ApiError
-from directory.models import (
-    ConsularDistrict,
-    Country,
-    Location,
-    Network,
-    OrganizationKind,
-    Population,
-    ServiceCategory,
-    db,
-)
-from directory.public import public
-from directory.public.origin import resolve_origin
-from directory.services.consulates import (
+from directory.consular.district_map import nationalities_with_offices
+from directory.consular.models import ConsularDistrict
+from directory.consular.services import (
     PARTNER_KINDS,
     Partner,
     PartnerQuery,
@@ -56,8 +44,13 @@ from directory.services.consulates import (
     partners_in_district,
     serving_office,
 )
-from directory.services.district_map import nationalities_with_offices
-from directory.services.location_filters import LocationFilters
+from directory.db import OrganizationKind, Population, db
+from directory.places.filters import LocationFilters
+from directory.places.models import Country, Location, Network, ServiceCategory
+from directory.public import public
+from directory.public.origin import resolve_origin
+from directory.web.args import parse_query
+from directory.web.errors import ApiError
 
 KIND_LABELS = {
     OrganizationKind.CONSULATE: "Consulate",

@@ -14,14 +14,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from directory.api.locations import filters_from
-from directory.api.params import parse_query
-from directory.errors import ApiError
-from directory.models import Location, Organization, ServiceCategory, db
+from directory.db import db
+from directory.places.models import Location, Organization, ServiceCategory
+from directory.places.nearest import NearbyLocation, NearestQuery, find_nearest
+from directory.places.overview_map import KIND_STYLES
+from directory.places.schemas import NearPageArgs
 from directory.public import public
 from directory.public.origin import Origin, resolve_origin
-from directory.schemas import NearPageArgs
-from directory.services.nearest import NearbyLocation, NearestQuery, find_nearest
-from directory.services.overview_map import KIND_STYLES
+from directory.web.args import parse_query
+from directory.web.errors import ApiError
 from geo.coordinates import LonLat
 
 

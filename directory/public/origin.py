@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from directory.services.gazetteer import PlaceMatch, search_places
+from directory.gazetteer.services import TownMatch, search_towns
 from geo.coordinates import LonLat
 
 PLACE_CHOICES = 5
@@ -33,7 +33,7 @@ class OriginLookup:
     typed name matched nothing."""
 
     origin: Origin | None
-    alternatives: list[PlaceMatch]
+    alternatives: list[TownMatch]
     problem: str | None
 
 
@@ -44,7 +44,7 @@ def resolve_origin(session: Session, args: dict[str, Any]) -> OriginLookup:
     query = (args.get("q") or "").strip()
     if not query:
         return OriginLookup(None, [], None)
-    matches = search_places(session, query, limit=PLACE_CHOICES)
+    matches = search_towns(session, query, limit=PLACE_CHOICES)
     if not matches:
         return OriginLookup(None, [], "no_town")
     first = matches[0]

@@ -13,15 +13,9 @@ from flask import abort, current_app, render_template, request, url_for
 from marshmallow import fields, validate
 from sqlalchemy import select
 
-from directory.api.cursor import Cursor
 from directory.api.locations import filters_from
-from directory.api.params import parse_query
-from directory.errors import ApiError
-from directory.models import Country, Route, ServiceCategory, db
-from directory.public import public
-from directory.public.origin import resolve_origin
-from directory.schemas import LocationFilterArgs
-from directory.services.corridor import (
+from directory.corridors.models import Route
+from directory.corridors.services import (
     MAX_BUFFER_KM,
     CorridorQuery,
     CorridorResult,
@@ -32,7 +26,15 @@ from directory.services.corridor import (
     route_geojson,
     route_line,
 )
-from directory.services.overview_map import KIND_STYLES
+from directory.db import db
+from directory.places.models import Country, ServiceCategory
+from directory.places.overview_map import KIND_STYLES
+from directory.places.schemas import LocationFilterArgs
+from directory.public import public
+from directory.public.origin import resolve_origin
+from directory.web.args import parse_query
+from directory.web.cursor import Cursor
+from directory.web.errors import ApiError
 from geo.coordinates import LonLat
 
 BUFFER_CHOICES = (5, 10, 25, 50)

@@ -7,10 +7,10 @@ import re
 from flask import current_app, render_template, url_for
 
 from directory.assets import folium_asset_urls
-from directory.models import db
+from directory.consular.district_map import nationalities_with_offices
+from directory.db import db
+from directory.places.overview_map import KIND_STYLES, build_overview_map
 from directory.public import public
-from directory.services.district_map import nationalities_with_offices
-from directory.services.overview_map import KIND_STYLES, build_overview_map
 from geo.coordinates import LonLat
 from geo.maps import TileSource
 

@@ -1,6 +1,6 @@
 """The is_open_at() SQL function: "open now" evaluated inside a search, before LIMIT.
 
-It mirrors directory.opening_hours.state_at (tests/test_open_now.py checks with hypothesis
+It mirrors directory.places.opening_hours.state_at (tests/test_open_now.py checks with hypothesis
 that both agree): a status other than "open" wins until status_until; unknown hours are
 never open; a range ending before it starts runs past midnight; "24:00" ends the day.
 

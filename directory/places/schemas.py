@@ -6,7 +6,8 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from directory.models import Location, OrganizationKind, Population
+from directory.db import OrganizationKind, Population
+from directory.places.models import Location
 
 LANGUAGE_CODE = validate.Regexp(r"^[a-z]{2}$", error="must be an ISO 639-1 code such as 'es'")
 

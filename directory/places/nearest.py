@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from directory.models import Location, Organization
-from directory.opening_hours import OpenState
-from directory.services.location_filters import LocationFilters, active_locations, apply_filters
+from directory.places.filters import LocationFilters, active_locations, apply_filters
+from directory.places.models import Location, Organization
+from directory.places.opening_hours import OpenState
 from geo.coordinates import LonLat
 from geo.nearest import nearest
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from directory.models import Country
-from geo.coordinates import LonLat
+from directory.places.models import Country
+from geo.coordinates import LonLat, point_geometry
 
 TOLERANCE_M = 15_000.0
 # A cheap bounding-box prefilter (degrees) so only nearby boundaries are measured.
@@ -25,13 +25,13 @@ class PlacementError(ValueError):
 
 def countries_near(session: Session, position: LonLat) -> list[tuple[str, float]]:
     """Country codes within the tolerance of ``position``, nearest first, with metres."""
-    point_geometry = func.ST_SetSRID(func.ST_MakePoint(position.lon, position.lat), 4326)
-    distance = func.ST_Distance(
-        func.Geography(Country.boundary), func.Geography(point_geometry)
-    ).label("distance")
+    point = point_geometry(position)
+    distance = func.ST_Distance(func.Geography(Country.boundary), func.Geography(point)).label(
+        "distance"
+    )
     rows = session.execute(
         select(Country.code, distance)
-        .where(func.ST_DWithin(Country.boundary, point_geometry, _PREFILTER_DEG))
+        .where(func.ST_DWithin(Country.boundary, point, _PREFILTER_DEG))
         .order_by(distance)
     ).all()
     return [(code, metres) for code, metres in rows if metres <= TOLERANCE_M]

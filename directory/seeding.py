@@ -8,46 +8,32 @@ leaves the database untouched (``SeedError`` names the file and line).
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
-import re
-import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from geoalchemy2.shape import from_shape
 from shapely.geometry import LineString, MultiPolygon, shape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from directory import opening_hours
-from directory.models import (
-    CONSULAR_KINDS,
-    ContactPerson,
-    ContactRole,
-    Cost,
-    Country,
-    Location,
-    Network,
-    Organization,
-    OrganizationKind,
-    Population,
-    Route,
-    ServiceCategory,
-)
-from directory.services.placement import PlacementError, check_placement
+from directory.accounts.models import ContactPerson, ContactRole
+from directory.corridors.models import Route
+from directory.db import CONSULAR_KINDS, Cost, OrganizationKind, Population
+from directory.io.csv_files import csv_rows, locale_columns, slugify, split_list
+from directory.io.loading import LoadError, Progress, no_progress
+from directory.places import opening_hours
+from directory.places.models import Country, Location, Network, Organization, ServiceCategory
+from directory.places.placement import PlacementError, check_placement
 from geo.coordinates import CoordinateError, LonLat
 
 DEMO_SOURCE = "demo data"
-T = TypeVar("T")
-Progress = Callable[[Sequence[T], str], Iterable[T]]
 
 
-class SeedError(ValueError):
+class SeedError(LoadError):
     """A seed file that cannot be loaded; the message names the file and row."""
 
 
@@ -61,35 +47,6 @@ class SeedReport:
         if not any(self.added.values()):
             return "nothing new: the demo data was already loaded"
         return ", ".join(f"{count} {name}" for name, count in self.added.items() if count)
-
-
-def _no_progress(items: Sequence[T], _label: str) -> Iterable[T]:
-    return items
-
-
-def slugify(text: str) -> str:
-    """ASCII, lower case, dashes: ``"Tecún Umán"`` → ``"tecun-uman"``."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-
-
-def split_list(value: str) -> list[str]:
-    return [part.strip() for part in value.split(";") if part.strip()]
-
-
-def csv_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        for line, row in enumerate(csv.DictReader(handle), start=2):
-            yield line, {key: (value or "").strip() for key, value in row.items()}
-
-
-def _locales(row: dict[str, Any], prefix: str) -> dict[str, str]:
-    """``{"name_en": "Shelter", "name_es": "Albergue"}`` → ``{"en": "Shelter", "es": …}``."""
-    return {
-        key.removeprefix(prefix): value
-        for key, value in row.items()
-        if key.startswith(prefix) and value
-    }
 
 
 class DemoSeeder:
@@ -164,8 +121,8 @@ class DemoSeeder:
                 "networks",
                 Network(
                     code=row["code"],
-                    names=_locales(row, "name_"),
-                    descriptions=_locales(row, "description_"),
+                    names=locale_columns(row, "name_"),
+                    descriptions=locale_columns(row, "description_"),
                     website=row["website"] or None,
                 ),
             )
@@ -180,7 +137,7 @@ class DemoSeeder:
                 ServiceCategory(
                     code=row["code"],
                     icon=row["icon"],
-                    names=_locales(row, "name_"),
+                    names=locale_columns(row, "name_"),
                     position=position,
                 ),
             )
@@ -213,7 +170,7 @@ class DemoSeeder:
                     kind=kind,
                     sending_country_code=row["sending_country"] or None,
                     website=row["website"] or None,
-                    descriptions=_locales(row, "description_"),
+                    descriptions=locale_columns(row, "description_"),
                     networks=members,
                     also_serves=[countries[code] for code in also_serves],
                 ),
@@ -293,7 +250,7 @@ class DemoSeeder:
                 "routes",
                 Route(
                     code=props["code"],
-                    names=_locales(props, "name_"),
+                    names=locale_columns(props, "name_"),
                     path=from_shape(line, srid=4326),
                     country_codes=list(props["countries"]),
                 ),
@@ -337,7 +294,7 @@ class DemoSeeder:
 
 
 def load_demo(
-    session: Session, seeds_dir: Path, progress: Progress[Any] = _no_progress
+    session: Session, seeds_dir: Path, progress: Progress[Any] = no_progress
 ) -> SeedReport:
     """Add whatever demo records are missing. The caller commits (or rolls back)."""
     return DemoSeeder(session, seeds_dir, progress).run()

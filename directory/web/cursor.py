@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, and_, or_
 
-from directory.api.params import invalid_parameter
+from directory.web.args import invalid_parameter
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,9 @@ from geoalchemy2 import Geography
 from sqlalchemy import Numeric, cast, func, select
 from sqlalchemy.orm import Session, joinedload
 
-from directory.models import Location, Organization, OrganizationKind, Route
+from directory.corridors.models import Route
+from directory.db import OrganizationKind
+from directory.places.models import Location, Organization
 from geo.coordinates import LonLat
 from geo.geojson import feature_collection
 from geo.maps import (

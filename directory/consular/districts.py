@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -54,17 +53,12 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from directory.models import (
-    CONSULAR_KINDS,
-    ConsularDistrict,
-    Country,
-    DistrictOrigin,
-    Location,
-    Organization,
-    OrganizationKind,
-    organization_nationalities,
-)
-from directory.services.seeding import Progress
+from directory.consular.models import ConsularDistrict, DistrictOrigin
+from directory.db import CONSULAR_KINDS, OrganizationKind
+from directory.io.geojson_files import read_features
+from directory.io.loading import LoadError, Progress, no_progress
+from directory.places.models import Country, Location, Organization, organization_nationalities
+from geo.geojson import GeometryError, read_geometry
 from geo.voronoi import voronoi_cells
 
 GEOMETRY_TYPES = ("Polygon", "MultiPolygon")
@@ -74,7 +68,7 @@ OFFICIAL_OVERLAP_TOLERANCE = 1e-6
 _COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
 
 
-class DistrictError(ValueError):
+class DistrictError(LoadError):
     """An official-districts file that cannot be loaded; the message names the feature."""
 
 
@@ -114,10 +108,6 @@ class DistrictReport:
         parts.append(f"{_count(self.official_kept, 'official district')} kept")
         parts.append(f"{_count(len(self.without_district), 'office')} without district")
         return ", ".join(parts)
-
-
-def _no_progress(items: Sequence[Any], _label: str) -> Iterable[Any]:
-    return items
 
 
 def _count(number: int, noun: str) -> str:
@@ -278,7 +268,7 @@ def _recompute_group(session: Session, group: Group) -> DistrictReport:
     )
 
 
-def compute_districts(session: Session, progress: Progress[Any] = _no_progress) -> DistrictReport:
+def compute_districts(session: Session, progress: Progress[Any] = no_progress) -> DistrictReport:
     """Recompute every computed district; official districts are kept as they are.
 
     Computed rows of groups that no longer have an active office (or of offices that were
@@ -309,69 +299,6 @@ class _Official:
     nationality: str
     area: WKBElement
     source: str
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _check_position(position: object) -> str | None:
-    if not isinstance(position, list) or len(position) < 2:
-        return "a position must be [longitude, latitude]"
-    if not all(_is_number(value) for value in position):
-        return "coordinates must be numbers"
-    lon, lat = position[0], position[1]
-    if not (math.isfinite(lon) and math.isfinite(lat)):
-        return "coordinates must be finite numbers"
-    if not -180.0 <= lon <= 180.0:
-        return f"longitude {lon} is not between -180 and 180 (longitude first?)"
-    if not -90.0 <= lat <= 90.0:
-        return f"latitude {lat} is not between -90 and 90 (longitude first?)"
-    return None
-
-
-def _check_polygon(rings: object) -> str | None:
-    if not isinstance(rings, list) or not rings:
-        return "a polygon must be a non-empty list of rings"
-    for ring in rings:
-        if not isinstance(ring, list) or len(ring) < 4:
-            return "a ring must be a list of at least 4 positions"
-        for position in ring:
-            if problem := _check_position(position):
-                return problem
-        if ring[0][:2] != ring[-1][:2]:
-            return "a ring must end where it starts"
-    return None
-
-
-def _check_geometry(geometry: object) -> str | None:
-    if not isinstance(geometry, dict):
-        return "the geometry is missing"
-    kind = geometry.get("type")
-    if kind not in GEOMETRY_TYPES:
-        return f"the geometry must be a Polygon or MultiPolygon, not {kind}"
-    coordinates = geometry.get("coordinates")
-    if kind == "Polygon":
-        return _check_polygon(coordinates)
-    if not isinstance(coordinates, list) or not coordinates:
-        return "a MultiPolygon must be a non-empty list of polygons"
-    for polygon in coordinates:
-        if problem := _check_polygon(polygon):
-            return problem
-    return None
-
-
-def _read_features(path: Path) -> list[Any]:
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as error:
-        raise DistrictError(f"{path.name}: not a readable JSON file: {error}") from None
-    if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
-        raise DistrictError(f"{path.name}: must be a GeoJSON FeatureCollection")
-    features = document.get("features")
-    if not isinstance(features, list) or not features:
-        raise DistrictError(f"{path.name}: the FeatureCollection has no features")
-    return features
 
 
 class _OfficialLoader:
@@ -429,9 +356,10 @@ class _OfficialLoader:
             source = properties.get("source", f"official: {self.path.name}")
             if not isinstance(source, str) or not source.strip():
                 raise ValueError("source must be a non-empty text")
-            if problem := _check_geometry(feature.get("geometry")):
-                raise ValueError(problem)
-            area = self.valid_area(feature["geometry"], location.country_code)
+            geometry = read_geometry(feature.get("geometry"), GEOMETRY_TYPES)
+            area = self.valid_area(geometry, location.country_code)
+        except GeometryError as error:
+            raise DistrictError(f"{where}: {error.message}") from None
         except ValueError as error:
             raise DistrictError(f"{where}: {error}") from None
         return _Official(number, location, nationality, area, source.strip())
@@ -528,7 +456,7 @@ def _check_overlaps(session: Session, checked: list[_Official]) -> None:
 
 
 def load_official_districts(
-    session: Session, path: Path, progress: Progress[Any] = _no_progress
+    session: Session, path: Path, progress: Progress[Any] = no_progress
 ) -> DistrictReport:
     """Load the official districts of a GeoJSON file, then recompute the groups they touch.
 
@@ -536,7 +464,7 @@ def load_official_districts(
     bad feature raises ``DistrictError`` naming it and leaves the database as it was.
     """
     loader = _OfficialLoader(session, path)
-    features = _read_features(path)
+    features = read_features(path, DistrictError)
     checked: list[_Official] = []
     seen: dict[tuple[int, str], int] = {}
     numbered: Sequence[tuple[int, Any]] = list(enumerate(features, start=1))

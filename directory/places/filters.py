@@ -13,12 +13,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import Select, exists, func, literal, select
 
-from directory.models import (
-    Cost,
+from directory.db import Cost, OrganizationKind
+from directory.places.models import (
     Location,
     Network,
     Organization,
-    OrganizationKind,
     ServiceCategory,
     location_categories,
     organization_networks,

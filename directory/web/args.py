@@ -7,7 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields
 from werkzeug.datastructures import MultiDict
 
-from directory.errors import ApiError
+from directory.web.errors import ApiError
 
 
 def parse_query(schema: Schema, args: MultiDict[str, str]) -> dict[str, Any]:

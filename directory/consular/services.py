@@ -20,17 +20,12 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, tuple_
 from sqlalchemy.orm import Session, selectinload
 
-from directory.models import (
-    CONSULAR_KINDS,
-    ConsularDistrict,
-    Location,
-    Organization,
-    OrganizationKind,
-    organization_nationalities,
-)
-from directory.services.location_filters import LocationFilters, active_locations, apply_filters
-from geo.coordinates import LonLat
-from geo.nearest import geography_point, nearest
+from directory.consular.models import ConsularDistrict
+from directory.db import CONSULAR_KINDS, OrganizationKind
+from directory.places.filters import LocationFilters, active_locations, apply_filters
+from directory.places.models import Location, Organization, organization_nationalities
+from geo.coordinates import LonLat, point_geography, point_geometry
+from geo.nearest import nearest
 
 # The kinds of organization a consulate works with in its district.
 PARTNER_KINDS = (
@@ -107,9 +102,9 @@ def serving_office(session: Session, position: LonLat, nationality: str) -> Serv
     Where official polygons overlap, several districts cover the point: the nearest of their
     offices wins. ``None`` when the directory has no office serving ``nationality`` at all.
     """
-    origin = geography_point(position)
+    origin = point_geography(position)
     distance = func.ST_Distance(Location.point, origin).label("distance_m")
-    point = func.ST_SetSRID(func.ST_MakePoint(position.lon, position.lat), 4326)
+    point = point_geometry(position)
     covering = (
         offices_serving(nationality)
         .join(
@@ -166,7 +161,7 @@ def partners_in_district(
     partners; ``query.filters`` narrows further. With ``query.limit`` at most that many rows.
     """
     at = at or dt.datetime.now(dt.UTC)
-    origin = geography_point(office.position)
+    origin = point_geography(office.position)
     distance = func.ST_Distance(Location.point, origin)
     rows = (
         apply_filters(active_locations(), query.filters, at)

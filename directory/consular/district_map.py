@@ -10,14 +10,9 @@ from __future__ import annotations
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from directory.models import (
-    CONSULAR_KINDS,
-    ConsularDistrict,
-    Country,
-    Location,
-    Organization,
-    organization_nationalities,
-)
+from directory.consular.models import ConsularDistrict
+from directory.db import CONSULAR_KINDS
+from directory.places.models import Country, Location, Organization, organization_nationalities
 from geo.geojson import feature_collection
 
 # Degrees (about 1 km): plenty for a layer drawn at country scale, a fraction of the bytes.

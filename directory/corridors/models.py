@@ -1,0 +1,27 @@
+"""Migration routes: named corridors drawn through the towns people pass."""
+
+from __future__ import annotations
+
+from geoalchemy2 import Geometry, WKBElement, WKTElement
+from sqlalchemy import String
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from directory.db import DEFAULT_LOCALE, Base, Localized, Versioned, localized
+
+
+class Route(Versioned, Base):
+    """A named migration corridor, drawn through the towns people pass."""
+
+    __tablename__ = "routes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    names: Mapped[Localized] = mapped_column(JSONB, nullable=False)
+    path: Mapped[WKBElement | WKTElement] = mapped_column(
+        Geometry("LINESTRING", srid=4326, spatial_index=True), nullable=False
+    )
+    country_codes: Mapped[list[str]] = mapped_column(ARRAY(String(2)), nullable=False)
+
+    def name(self, locale: str = DEFAULT_LOCALE) -> str:
+        return localized(self.names, locale)

@@ -1,0 +1,135 @@
+"""What every domain package shares: the declarative base, ``db``, ``Versioned`` and the
+enums more than one domain reads.
+
+Conventions that hold for every table:
+
+* Geometries are stored in SRID 4326. A location is a ``geography(Point)`` so distances come
+  out in metres on the spheroid; areas and lines are ``geometry`` (PostGIS has more functions
+  for them) and are cast to geography where distance matters.
+* Text shown to people in several languages is a JSONB object keyed by locale
+  (``{"es": "...", "en": "..."}``); ``localized()`` picks one with a fallback.
+* Every record a person edits carries ``version`` (optimistic locking: SQLAlchemy adds
+  ``WHERE version = :old`` to each UPDATE, so a stale edit fails instead of overwriting) and
+  ``archived_at`` (records are archived, never deleted, so history and audits stay whole).
+* Closed vocabularies are Python enums stored as strings with a CHECK constraint
+  (``enum_column``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import DateTime, Enum, Integer, MetaData, func
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+DEFAULT_LOCALE = "en"
+LOCALES = ("es", "en", "fr", "ht")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+db = SQLAlchemy(model_class=Base)
+
+Localized = dict[str, str]
+
+
+def localized(texts: Localized | None, locale: str) -> str:
+    """The text in ``locale``, else English, else Spanish, else any, else ''."""
+    if not texts:
+        return ""
+    for candidate in (locale, DEFAULT_LOCALE, "es"):
+        if texts.get(candidate):
+            return texts[candidate]
+    return next(iter(texts.values()), "")
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def enum_column(enum_class: type[enum.Enum], name: str) -> Enum:
+    """A string column limited to the enum's values by a named CHECK constraint."""
+    return Enum(
+        enum_class,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=32,
+        values_callable=lambda members: [member.value for member in members],
+        validate_strings=True,
+    )
+
+
+class OrganizationKind(enum.StrEnum):
+    CONSULATE = "consulate"
+    EMBASSY = "embassy"
+    SHELTER = "shelter"
+    CIVIL_SOCIETY = "civil_society"
+    INTERNATIONAL_ORG = "international_org"
+    GOVERNMENT = "government"
+
+
+# An embassy's consular section counts as a consulate.
+CONSULAR_KINDS = (OrganizationKind.CONSULATE, OrganizationKind.EMBASSY)
+
+
+class OperationalStatus(enum.StrEnum):
+    OPEN = "open"
+    FULL = "full"
+    TEMPORARILY_CLOSED = "temporarily_closed"
+
+
+class Cost(enum.StrEnum):
+    FREE = "free"
+    LOW_COST = "low_cost"
+    FEE = "fee"
+
+
+class Population(enum.StrEnum):
+    """Groups a place says it serves in particular (no value means everyone)."""
+
+    WOMEN = "women"
+    CHILDREN = "children"
+    UNACCOMPANIED_MINORS = "unaccompanied_minors"
+    FAMILIES = "families"
+    LGBTIQ = "lgbtiq"
+    PEOPLE_WITH_DISABILITIES = "people_with_disabilities"
+    INDIGENOUS_PEOPLES = "indigenous_peoples"
+
+
+class Versioned:
+    """Optimistic locking and archiving for records that people edit."""
+
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    archived_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, default=utcnow, server_default=func.now()
+    )
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True),
+        nullable=False,
+        default=utcnow,
+        onupdate=utcnow,
+        server_default=func.now(),
+    )
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None

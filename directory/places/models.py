@@ -1,0 +1,239 @@
+"""The directory itself: countries, networks, service categories, organizations and the
+locations where they receive people (HSDS: organization, location, service)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from geoalchemy2 import Geography, Geometry, WKBElement
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Text,
+    event,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
+from sqlalchemy.orm.attributes import get_history
+
+from directory.db import (
+    DEFAULT_LOCALE,
+    Base,
+    Cost,
+    Localized,
+    OperationalStatus,
+    OrganizationKind,
+    Versioned,
+    enum_column,
+    localized,
+)
+from directory.places.opening_hours import OpenState, state_at
+from geo.coordinates import LonLat
+from geo.timezones import timezone_at
+
+
+class Country(Base):
+    """A country with its boundary (Natural Earth, simplified) and emergency number."""
+
+    __tablename__ = "countries"
+
+    code: Mapped[str] = mapped_column(String(2), primary_key=True)  # ISO 3166-1 alpha-2
+    names: Mapped[Localized] = mapped_column(JSONB, nullable=False)
+    emergency_number: Mapped[str | None] = mapped_column(String(16))
+    is_rcm_member: Mapped[bool] = mapped_column(nullable=False, default=False)
+    # Deferred: a boundary weighs up to a megabyte and almost no page reads it.
+    boundary: Mapped[WKBElement] = mapped_column(
+        Geometry("MULTIPOLYGON", srid=4326, spatial_index=True), nullable=False, deferred=True
+    )
+
+    __table_args__ = (CheckConstraint("code ~ '^[A-Z]{2}$'", name="code_format"),)
+
+    def name(self, locale: str = DEFAULT_LOCALE) -> str:
+        return localized(self.names, locale)
+
+
+organization_networks = Table(
+    "organization_networks",
+    Base.metadata,
+    Column("organization_id", ForeignKey("organizations.id"), primary_key=True),
+    Column("network_id", ForeignKey("networks.id"), primary_key=True),
+)
+
+# The nationalities a joint consular office serves besides its sending country's (TRICAMEX-
+# style shared offices): such an office is found for each of them.
+organization_nationalities = Table(
+    "organization_nationalities",
+    Base.metadata,
+    Column("organization_id", ForeignKey("organizations.id"), primary_key=True),
+    Column("country_code", ForeignKey("countries.code"), primary_key=True),
+)
+
+location_categories = Table(
+    "location_categories",
+    Base.metadata,
+    Column("location_id", ForeignKey("locations.id"), primary_key=True),
+    Column("category_id", ForeignKey("service_categories.id"), primary_key=True),
+)
+
+
+class Network(Base):
+    """A network of organizations or officials: RNCOM, CAMMINA, the Liaison Officer Network…"""
+
+    __tablename__ = "networks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True, nullable=False)
+    names: Mapped[Localized] = mapped_column(JSONB, nullable=False)
+    descriptions: Mapped[Localized] = mapped_column(JSONB, nullable=False, default=dict)
+    website: Mapped[str | None] = mapped_column(Text)
+
+    def name(self, locale: str = DEFAULT_LOCALE) -> str:
+        return localized(self.names, locale)
+
+
+class ServiceCategory(Base):
+    """A kind of help (shelter, food, legal aid, consular assistance…), with an icon."""
+
+    __tablename__ = "service_categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True, nullable=False)
+    names: Mapped[Localized] = mapped_column(JSONB, nullable=False)
+    icon: Mapped[str] = mapped_column(String(32), nullable=False)
+    position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+    def name(self, locale: str = DEFAULT_LOCALE) -> str:
+        return localized(self.names, locale)
+
+
+class Organization(Versioned, Base):
+    """An organization: a consulate, a shelter, a civil-society group, IOM…
+
+    For consulates and embassies (an embassy's consular section counts as a consulate)
+    ``sending_country_code`` is the country that runs the office and the nationality it
+    serves. A joint or shared office serves more nationalities: they are listed in
+    ``also_serves``, and the office is found for each of them.
+    """
+
+    __tablename__ = "organizations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    kind: Mapped[OrganizationKind] = mapped_column(
+        enum_column(OrganizationKind, "organization_kind"), nullable=False
+    )
+    sending_country_code: Mapped[str | None] = mapped_column(ForeignKey("countries.code"))
+    descriptions: Mapped[Localized] = mapped_column(JSONB, nullable=False, default=dict)
+    website: Mapped[str | None] = mapped_column(Text)
+    email: Mapped[str | None] = mapped_column(Text)
+
+    networks: Mapped[list[Network]] = relationship(secondary=organization_networks)
+    locations: Mapped[list[Location]] = relationship(back_populates="organization")
+    sending_country: Mapped[Country | None] = relationship()
+    also_serves: Mapped[list[Country]] = relationship(secondary=organization_nationalities)
+
+    __table_args__ = (
+        CheckConstraint(
+            "kind NOT IN ('consulate', 'embassy') OR sending_country_code IS NOT NULL",
+            name="consular_has_sending_country",
+        ),
+    )
+
+    def description(self, locale: str = DEFAULT_LOCALE) -> str:
+        return localized(self.descriptions, locale)
+
+    @property
+    def nationalities(self) -> list[str]:
+        """The nationalities a consular office serves (its own first); [] for the others."""
+        if self.sending_country_code is None:
+            return []
+        extra = sorted(c.code for c in self.also_serves if c.code != self.sending_country_code)
+        return [self.sending_country_code, *extra]
+
+
+class Location(Versioned, Base):
+    """A physical site where an organization receives people (HSDS: location + service).
+
+    ``timezone`` is derived from ``point`` whenever the point is saved (see the listener
+    below), so opening hours are always read in the place's own local time.
+    ``opening_hours`` is a weekly schedule ``{"mo": [["08:00", "16:00"]], …}``; ``None``
+    means unknown and ``{"always": true}`` means 24/7 (see ``directory.places.opening_hours``).
+    ``verified_at`` is ``None`` for a record nobody has confirmed.
+    """
+
+    __tablename__ = "locations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(160), unique=True, nullable=False)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), nullable=False)
+    name: Mapped[str | None] = mapped_column(Text)
+    address: Mapped[str | None] = mapped_column(Text)
+    city: Mapped[str] = mapped_column(Text, nullable=False)
+    admin_area: Mapped[str | None] = mapped_column(Text)
+    country_code: Mapped[str] = mapped_column(ForeignKey("countries.code"), nullable=False)
+    point: Mapped[WKBElement] = mapped_column(
+        Geography("POINT", srid=4326, spatial_index=True), nullable=False
+    )
+    timezone: Mapped[str] = mapped_column(String(64), nullable=False)
+    phones: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False, default=list)
+    whatsapp: Mapped[str | None] = mapped_column(Text)
+    email: Mapped[str | None] = mapped_column(Text)
+    opening_hours: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    populations: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False, default=list)
+    languages: Mapped[list[str]] = mapped_column(ARRAY(String(3)), nullable=False, default=list)
+    cost: Mapped[Cost | None] = mapped_column(enum_column(Cost, "cost"))
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[OperationalStatus] = mapped_column(
+        enum_column(OperationalStatus, "operational_status"),
+        nullable=False,
+        default=OperationalStatus.OPEN,
+    )
+    status_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    verified_at: Mapped[dt.date | None] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(Text, nullable=False)
+
+    organization: Mapped[Organization] = relationship(back_populates="locations")
+    country: Mapped[Country] = relationship()
+    categories: Mapped[list[ServiceCategory]] = relationship(secondary=location_categories)
+
+    __table_args__ = (
+        CheckConstraint("capacity IS NULL OR capacity >= 0", name="capacity_not_negative"),
+    )
+
+    @property
+    def position(self) -> LonLat:
+        return LonLat.from_element(self.point)
+
+    @position.setter
+    def position(self, value: LonLat) -> None:
+        self.point = value.to_wkt_element()
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.organization.name
+
+    def open_state(self, at: dt.datetime) -> OpenState:
+        """Open, closed, full or unknown at the aware instant ``at``, in the place's own time."""
+        return state_at(self.opening_hours, self.status, self.status_until, self.timezone, at)
+
+
+def _derive_timezone(_mapper: Mapper[Any], _connection: Any, location: Location) -> None:
+    """Set the IANA time zone from the point whenever the point is new or has changed."""
+    if location.point is None:
+        return
+    changed = get_history(location, "point").has_changes()
+    if changed or not location.timezone:
+        position = LonLat.from_element(location.point)
+        location.timezone = timezone_at(position.lon, position.lat)
+
+
+event.listen(Location, "before_insert", _derive_timezone)
+event.listen(Location, "before_update", _derive_timezone)
