@@ -14,6 +14,9 @@ FLASK := $(VENV)/bin/flask
 STAMPS := .stamps
 export PGPORT_LOCAL ?= 54329
 export FLASK_APP := wsgi:app
+# `make` runs the app for development: without SECRET_KEY it makes one up per process.
+# Production (wsgi.py under gunicorn) refuses to start without SECRET_KEY.
+export DIRECTORY_ENV ?= development
 
 ifeq ($(strip $(DATABASE_URL)),)
 LOCAL_DB := 1

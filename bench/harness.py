@@ -91,7 +91,12 @@ def run(database_suffix: str, suite: Suite, *, requests: int, synthetic: int, in
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     url = server.set(database=name)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url.render_as_string(hide_password=False)})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url.render_as_string(hide_password=False),
+            "DIRECTORY_ENV": "development",
+        }
+    )
     rng = random.Random(2026)
     try:
         with app.app_context():

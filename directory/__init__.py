@@ -37,6 +37,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config["SQLALCHEMY_DATABASE_URI"] = app_config.sqlalchemy_url(
         app.config["SQLALCHEMY_DATABASE_URI"]
     )
+    app_config.check_secret_key(app.config)
     if not app.config["SQLALCHEMY_DATABASE_URI"]:
         raise RuntimeError(
             "DATABASE_URL is not set. `make run` sets it for the local cluster; "
@@ -51,9 +52,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from directory import cli
     from directory.api import api
     from directory.public import public
-    from directory.web import errors
+    from directory.web import errors, http
 
     errors.register(app)
+    http.register(app)
     cli.register(app)
     app.register_blueprint(public)
     app.register_blueprint(api, url_prefix="/api/v1")

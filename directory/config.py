@@ -25,14 +25,33 @@ def sqlalchemy_url(database_url: str) -> str:
     return database_url
 
 
+def check_secret_key(config: dict[str, Any]) -> None:
+    """Fill in a throw-away SECRET_KEY in development and tests; refuse to start without one
+    anywhere else."""
+    if config.get("SECRET_KEY"):
+        return
+    if config.get("TESTING") or config.get("DIRECTORY_ENV") == "development":
+        config["SECRET_KEY"] = secrets.token_hex(32)
+        return
+    raise RuntimeError(
+        "SECRET_KEY is not set. In production export a long random SECRET_KEY, the same for "
+        "every worker (python3 -c 'import secrets; print(secrets.token_hex(32))'); "
+        "for development, DIRECTORY_ENV=development (which `make` sets) makes one up."
+    )
+
+
 def from_environment() -> dict[str, Any]:
     """The settings of this process, read once when the app is created."""
     return {
         "SQLALCHEMY_DATABASE_URI": sqlalchemy_url(os.environ.get("DATABASE_URL", "")),
         # hide_parameters: SQL errors must not print a searcher's coordinates or terms.
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
-        # Without SECRET_KEY sessions last until the process restarts: fine for `make run`.
-        "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_hex(32),
+        # Signs session cookies. Required outside development (see ``check_secret_key``):
+        # a key made up per process would sign out everybody at each restart, and differ
+        # between gunicorn's workers.
+        "SECRET_KEY": os.environ.get("SECRET_KEY", ""),
+        # "development" (what `make` exports) lets the app run without SECRET_KEY.
+        "DIRECTORY_ENV": os.environ.get("DIRECTORY_ENV", "production"),
         # The only host besides ours that public pages may contact. Empty: no base map,
         # only our own layers (country outlines, routes, places).
         "TILE_URL": os.environ.get("TILE_URL", OSM_TILES),

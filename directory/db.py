@@ -22,7 +22,7 @@ import enum
 from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, Enum, Integer, MetaData, func
+from sqlalchemy import DateTime, Enum, Integer, MetaData, func, tuple_
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 NAMING_CONVENTION = {
@@ -133,3 +133,11 @@ class Versioned:
     @property
     def is_archived(self) -> bool:
         return self.archived_at is not None
+
+
+def keyset_after(value: Any, row_id: Any, after: tuple[float, int]) -> Any:
+    """SQL: the row comes after ``after`` in ``ORDER BY value, row_id`` (keyset paging).
+
+    A row comparison, ``(value, row_id) > (:value, :id)``: the one keyset predicate.
+    """
+    return tuple_(value, row_id) > tuple_(*after)

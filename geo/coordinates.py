@@ -8,6 +8,7 @@ error instead of a point in the wrong hemisphere.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from geoalchemy2 import Geography, Geometry
@@ -28,13 +29,29 @@ class CoordinateError(ValueError):
         self.message = message
 
 
-def _finite(name: str, value: float | str) -> float:
+RANGES = {"lon": 180.0, "lat": 90.0}
+AXIS_NAMES = {"lon": "longitude", "lat": "latitude"}
+
+
+def coordinate(name: str, value: float | str) -> float:
+    """``value`` as a longitude (``name="lon"``) or latitude (``"lat"``): a finite number in
+    range, else ``CoordinateError`` naming it. The one check every coordinate goes through:
+    query parameters, GeoJSON positions, seed files."""
+    if isinstance(value, bool):
+        raise CoordinateError(name, "must be a number")
     try:
         number = float(value)
     except (TypeError, ValueError):
         raise CoordinateError(name, "must be a number") from None
     if not math.isfinite(number):
-        raise CoordinateError(name, "must be a finite number")
+        raise CoordinateError(name, "must be finite (not NaN or infinity)")
+    limit = RANGES[name]
+    if not -limit <= number <= limit:
+        raise CoordinateError(
+            name,
+            f"{AXIS_NAMES[name]} {number} is not between {-limit:g} and {limit:g} "
+            "(longitude first?)",
+        )
     return number
 
 
@@ -45,16 +62,15 @@ class LonLat:
     lon: float
     lat: float
 
+    def __iter__(self) -> Iterator[float]:
+        """``lon, lat = position``: longitude first, as everywhere."""
+        yield self.lon
+        yield self.lat
+
     @classmethod
     def parse(cls, lon: float | str, lat: float | str) -> LonLat:
         """Validate a longitude and a latitude (numbers or strings) and build a position."""
-        lon_value = _finite("lon", lon)
-        lat_value = _finite("lat", lat)
-        if not -180.0 <= lon_value <= 180.0:
-            raise CoordinateError("lon", "must be between -180 and 180")
-        if not -90.0 <= lat_value <= 90.0:
-            raise CoordinateError("lat", "must be between -90 and 90")
-        return cls(lon_value, lat_value)
+        return cls(coordinate("lon", lon), coordinate("lat", lat))
 
     def to_wkt_element(self) -> WKTElement:
         """The point as a value for a ``geography(Point,4326)`` or ``geometry`` column."""

@@ -7,7 +7,6 @@ handed over as one text value: Python never parses geometries it only passes thr
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,7 +14,9 @@ from sqlalchemy import Select, Text, func, literal_column, select
 from sqlalchemy.dialects.postgresql import JSON
 from sqlalchemy.sql import FromClause
 
-from geo.coordinates import LonLat
+from geo.coordinates import CoordinateError, LonLat
+
+EMPTY_COLLECTION = '{"type": "FeatureCollection", "features": []}'
 
 
 def feature_collection(
@@ -68,19 +69,10 @@ def read_position(value: Any, where: str) -> LonLat:
         raise GeometryError("coordinates", f"{where} is not [lon, lat]")
     if any(isinstance(number, bool) or not isinstance(number, int | float) for number in value):
         raise GeometryError("coordinates", f"{where} must hold numbers")
-    lon, lat = value[0], value[1]
-    if not (math.isfinite(lon) and math.isfinite(lat)):
-        raise GeometryError("coordinates", f"{where}: coordinates must be finite numbers")
-    if not -180.0 <= lon <= 180.0:
-        raise GeometryError(
-            "coordinates",
-            f"{where}: longitude {lon} is not between -180 and 180 (longitude first?)",
-        )
-    if not -90.0 <= lat <= 90.0:
-        raise GeometryError(
-            "coordinates", f"{where}: latitude {lat} is not between -90 and 90 (longitude first?)"
-        )
-    return LonLat(float(lon), float(lat))
+    try:
+        return LonLat.parse(value[0], value[1])
+    except CoordinateError as error:
+        raise GeometryError("coordinates", f"{where}: {error.name} {error.message}") from None
 
 
 def _positions(value: Any, what: str, minimum: int, maximum: int | None) -> list[LonLat]:

@@ -1,11 +1,19 @@
-"""Map builders on folium/Leaflet, serving every asset from our own server.
+"""Maps built on the server with folium, rendered as one self-contained HTML file.
 
-folium links Leaflet, jQuery, Bootstrap and its plugins from public CDNs by default. The
-people who use this map may be on a weak, watched or metered connection, and our promise is
-that a public page talks to no host but ours (and the configured tile server). So every
-asset folium asks for is looked up in ``asset_urls``; an asset we do not need is dropped,
-and one we do not know stops the build (``UnknownAssetError``) instead of silently loading
-from a CDN.
+The pages of the site draw their maps in the browser from our own scripts; folium is for
+the maps we hand over as a file (a consular district with its partners, for staff to keep
+and open offline). Such a file must work from a disk with no network, and must not make the
+reader's browser talk to anybody but the configured tile server. So:
+
+* every script and style sheet folium asks for is looked up in ``assets`` (folium's asset
+  name to its text, or ``None`` for one the map does not need) and written inline; an
+  asset we do not know stops the build (``UnknownAssetError``) instead of silently linking
+  a public CDN;
+* data (names, contact details) travels as JSON and is set with ``textContent`` in the
+  browser, never parsed as HTML;
+* our elements emit their scripts exactly once. folium renders an element's macro output
+  and then parses that output as a Jinja template again, so a name such as ``{{ 7*7 }}``
+  would be evaluated on the server; ``_RawScript`` elements skip that second pass.
 """
 
 from __future__ import annotations
@@ -15,15 +23,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import folium
-from branca.element import Element
+from branca.element import Element, MacroElement
 from folium.elements import JSCSSMixin
 from folium.map import Layer
 from jinja2 import Template
-from markupsafe import Markup
+from markupsafe import escape
+from shapely.geometry import shape
 
 
 class UnknownAssetError(LookupError):
-    """folium asked for a script or style sheet that has no local copy configured."""
+    """folium asked for a script or style sheet that has no inline copy configured."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,11 +57,12 @@ class MarkerLayer:
     label: str
     color: str
     markers: list[Marker] = field(default_factory=list)
+    radius: int = 6
 
 
 @dataclass(frozen=True, slots=True)
 class TileSource:
-    """A raster tile server; the only host besides ours that a public page may contact."""
+    """A raster tile server; the only host besides ours that a map may contact."""
 
     url: str
     attribution: str
@@ -60,66 +70,39 @@ class TileSource:
 
 
 @dataclass(frozen=True, slots=True)
-class MapFragments:
-    """The parts of a rendered folium figure, to place inside our own page template.
+class LegendEntry:
+    label: str
+    color: str
 
-    ``head`` holds the asset links and styles, ``body`` the map's element and ``script``
-    a complete ``<script>`` element that builds the map.
+
+class _Raw(Element):
+    """Text placed in the document as it is (already rendered, already escaped)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._text = text
+
+    def render(self, **kwargs: Any) -> str:
+        return self._text
+
+
+class _RawScript(MacroElement):
+    """An element whose ``script`` macro output goes into the page once, unparsed.
+
+    ``MacroElement.render`` wraps the output in ``Element(output)``, which compiles it as a
+    template: data inside it would be evaluated. Subclasses render their own ``show``.
     """
 
-    head: Markup
-    body: Markup
-    script: Markup
-    map_id: str
+    def render(self, **kwargs: Any) -> None:
+        script = self._template.module.__dict__["script"](self, kwargs)
+        self.get_root().script.add_child(_Raw(str(script)), name=self.get_name())
 
 
-class RemoteGeoJsonLayer(Layer):
-    """A GeoJSON overlay fetched from ``url`` after the page loads (with ``fetch``).
-
-    folium's own non-embedded GeoJson uses a synchronous jQuery request; this keeps the
-    page free of jQuery and never blocks rendering. Every path gets ``class_name`` so
-    styles and tests can find it.
-    """
-
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = L.geoJSON(null, {
-            interactive: false,
-            style: function () { return {{ this.style|tojson }}; }
-        });
-        {%- if this.show %}
-        {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
-        {%- endif %}
-        fetch({{ this.url|tojson }}, {credentials: "same-origin"})
-            .then(function (response) {
-                if (!response.ok) { throw new Error("HTTP " + response.status); }
-                return response.json();
-            })
-            .then(function (data) {
-                {{ this.get_name() }}.addData(data);
-                {{ this.get_name() }}.bringToBack();
-            })
-            .catch(function (error) { console.warn("layer not loaded:", error); });
-        {% endmacro %}
-        """
-    )
-
-    def __init__(
-        self, url: str, name: str, style: Mapping[str, Any], *, class_name: str, show: bool = True
-    ) -> None:
-        super().__init__(name=name, overlay=True, control=True, show=show)
-        self._name = "RemoteGeoJson"
-        self.url = url
-        self.style = {**style, "className": class_name}
-
-
-class PointLayer(Layer):
+class PointLayer(_RawScript, Layer):
     """Circle markers from one compact GeoJSON object, with lazily built popups.
 
     folium's own markers emit a block of JavaScript per marker and build popups with
-    jQuery; this sends the points once as data (a fraction of the bytes on a weak
-    connection) and needs nothing but Leaflet.
+    jQuery; this sends the points once as data and needs nothing but Leaflet.
     """
 
     _template = Template(
@@ -147,7 +130,7 @@ class PointLayer(Layer):
                         box.appendChild(line);
                     });
                     return box;
-                }, {maxWidth: 280});
+                }, {maxWidth: 300});
             }
         });
         {%- if this.show %}
@@ -172,7 +155,7 @@ class PointLayer(Layer):
             ],
         }
         self.style = {
-            "radius": 6,
+            "radius": layer.radius,
             "color": "#ffffff",
             "weight": 1,
             "fillColor": layer.color,
@@ -181,36 +164,68 @@ class PointLayer(Layer):
         }
 
 
-def localize_assets(root: Element, asset_urls: Mapping[str, str | None]) -> None:
-    """Point every script and style sheet of the figure at our own server.
+class InfoPanel(_RawScript):
+    """A box on the map: a title, lines of text and a legend of coloured dots.
 
-    ``asset_urls`` maps folium's asset names (``leaflet``, ``leaflet_css``,
-    ``markerclusterjs``…) to a local URL, or to ``None`` for an asset the page does not use.
+    Everything is set with ``textContent`` and ``element.style`` from JSON data.
     """
-    for element in _walk(root):
-        if not isinstance(element, JSCSSMixin):
-            continue
-        element.default_js = _local(element.default_js, asset_urls)
-        element.default_css = _local(element.default_css, asset_urls)
 
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+            var content = {{ this.content|tojson }};
+            var panel = L.control({position: {{ this.position|tojson }}});
+            panel.onAdd = function () {
+                var box = L.DomUtil.create("div", "info-panel");
+                box.style.cssText = "background:#fff;padding:6px 10px;border-radius:4px;" +
+                    "box-shadow:0 1px 4px rgba(0,0,0,.3);max-width:22rem;font:13px/1.4 " +
+                    "system-ui,sans-serif;color:#1e293b";
+                L.DomEvent.disableClickPropagation(box);
+                L.DomEvent.disableScrollPropagation(box);
+                var title = document.createElement("strong");
+                title.textContent = content.title;
+                box.appendChild(title);
+                content.lines.forEach(function (text) {
+                    var line = document.createElement("div");
+                    line.textContent = text;
+                    box.appendChild(line);
+                });
+                content.legend.forEach(function (entry) {
+                    var row = document.createElement("div");
+                    var dot = document.createElement("span");
+                    dot.style.cssText = "display:inline-block;width:10px;height:10px;" +
+                        "border-radius:50%;margin-right:6px;border:1px solid #fff;" +
+                        "box-shadow:0 0 0 1px #94a3b8";
+                    dot.style.backgroundColor = entry.color;
+                    row.appendChild(dot);
+                    row.appendChild(document.createTextNode(entry.label));
+                    box.appendChild(row);
+                });
+                return box;
+            };
+            panel.addTo({{ this._parent.get_name() }});
+        })();
+        {% endmacro %}
+        """
+    )
 
-def _local(
-    assets: Iterable[tuple[str, str]], asset_urls: Mapping[str, str | None]
-) -> list[tuple[str, str]]:
-    localized = []
-    for name, remote_url in assets:
-        if name not in asset_urls:
-            raise UnknownAssetError(f"no local copy configured for {name!r} ({remote_url})")
-        local_url = asset_urls[name]
-        if local_url is not None:
-            localized.append((name, local_url))
-    return localized
-
-
-def _walk(element: Element) -> Iterable[Element]:
-    yield element
-    for child in list(element._children.values()):
-        yield from _walk(child)
+    def __init__(
+        self,
+        title: str,
+        lines: Iterable[str] = (),
+        legend: Iterable[LegendEntry] = (),
+        *,
+        position: str = "topright",
+    ) -> None:
+        super().__init__()
+        self._name = "InfoPanel"
+        self.position = position
+        self.content = {
+            "title": title,
+            "lines": list(lines),
+            "legend": [{"label": entry.label, "color": entry.color} for entry in legend],
+        }
 
 
 def base_map(*, center: tuple[float, float], zoom: int, tiles: TileSource | None) -> folium.Map:
@@ -238,48 +253,83 @@ def add_marker_layers(fmap: folium.Map, layers: Iterable[MarkerLayer]) -> None:
         PointLayer(layer).add_to(fmap)
 
 
-def add_lines(fmap: folium.Map, collection: Mapping[str, Any], *, name: str, color: str) -> None:
-    """Add a GeoJSON FeatureCollection of lines (routes) with a tooltip from ``name``."""
-    style = {
-        "color": color,
-        "weight": 3,
-        "opacity": 0.8,
-        "dashArray": "6 4",
-        "className": "route-line",
-    }
+def add_area(
+    fmap: folium.Map,
+    geometry: Mapping[str, Any],
+    *,
+    name: str,
+    style: Mapping[str, Any],
+    fit: bool = True,
+) -> None:
+    """Add a (multi)polygon as a non-interactive layer; with ``fit``, frame the map on it."""
+    fixed = dict(style)
     folium.GeoJson(
-        dict(collection),
+        {"type": "Feature", "properties": {}, "geometry": dict(geometry)},
         name=name,
-        style_function=lambda _feature: style,
-        tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
+        style_function=lambda _feature: fixed,
+        interactive=False,
     ).add_to(fmap)
+    if fit:
+        west, south, east, north = shape(geometry).bounds
+        fmap.fit_bounds([[south, west], [north, east]])
 
 
-def render_fragments(fmap: folium.Map, asset_urls: Mapping[str, str | None]) -> MapFragments:
-    """Render the map into head, body and script parts for a Jinja page."""
-    folium.LayerControl(collapsed=True).add_to(fmap)
+def render_standalone(fmap: folium.Map, assets: Mapping[str, str | None], *, title: str) -> str:
+    """The map as one HTML document whose scripts and styles are all inline."""
+    folium.LayerControl(collapsed=False).add_to(fmap)
     figure = fmap.get_root()
-    localize_assets(figure, asset_urls)
-    figure.render()
-    return MapFragments(
-        head=Markup(figure.header.render()),
-        body=Markup(figure.html.render()),
-        script=Markup("<script>\n") + Markup(figure.script.render()) + Markup("\n</script>"),
-        map_id=fmap.get_name(),
-    )
+    inline_assets(figure, assets)
+    figure.header.add_child(_Raw(f"<title>{escape(title)}</title>"), name="title", index=0)
+    return figure.render()
+
+
+def inline_assets(root: Element, assets: Mapping[str, str | None]) -> None:
+    """Replace every script and style sheet link of the figure by the asset's text."""
+    scripts: dict[str, str] = {}
+    styles: dict[str, str] = {}
+    for element in _walk(root):
+        if not isinstance(element, JSCSSMixin):
+            continue
+        _collect(element.default_js, assets, scripts)
+        _collect(element.default_css, assets, styles)
+        element.default_js = []
+        element.default_css = []
+    for name, text in styles.items():
+        css = text.replace("</style", "<\\/style")
+        root.header.add_child(_Raw(f"<style>\n{css}\n</style>"), name=f"inline-{name}")
+    for name, text in scripts.items():
+        js = text.replace("</script", "<\\/script")
+        root.header.add_child(_Raw(f"<script>\n{js}\n</script>"), name=f"inline-{name}")
+
+
+def _collect(
+    links: Iterable[tuple[str, str]], assets: Mapping[str, str | None], into: dict[str, str]
+) -> None:
+    for name, remote_url in links:
+        if name not in assets:
+            raise UnknownAssetError(f"no inline copy configured for {name!r} ({remote_url})")
+        text = assets[name]
+        if text is not None:
+            into.setdefault(name, text)
+
+
+def _walk(element: Element) -> Iterable[Element]:
+    yield element
+    for child in list(element._children.values()):
+        yield from _walk(child)
 
 
 __all__ = [
-    "MapFragments",
+    "InfoPanel",
+    "LegendEntry",
     "Marker",
     "MarkerLayer",
     "PointLayer",
-    "RemoteGeoJsonLayer",
     "TileSource",
     "UnknownAssetError",
-    "add_lines",
+    "add_area",
     "add_marker_layers",
     "base_map",
-    "localize_assets",
-    "render_fragments",
+    "inline_assets",
+    "render_standalone",
 ]

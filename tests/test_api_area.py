@@ -45,6 +45,9 @@ def test_many_points_come_as_clusters_that_add_up(client, grid, monkeypatch):
 def test_filters_apply_to_the_area(client, grid):
     response = client.get("/api/v1/locations?bbox=-93,14,-90,17&kind=consulate")
     assert response.json["features"] == []
+    # Positive control: the same area with the kind the grid has finds every place.
+    shelters = client.get("/api/v1/locations?bbox=-93,14,-90,17&kind=shelter")
+    assert {feature["id"] for feature in shelters.json["features"]} == {place.id for place in grid}
 
 
 @pytest.mark.parametrize(

@@ -141,6 +141,10 @@ def test_where_official_districts_overlap_the_nearest_office_wins(client, db_ses
 def test_archived_districts_and_offices_are_ignored(client, db_session, offices):
     now = dt.datetime.now(dt.UTC)
     tapachula = offices["tapachula"]
+    # Positive control: before anything is archived, the district is what matches.
+    before = _serving(client, -92.5, 15.3, "GT")
+    assert before.json["id"] == tapachula.id
+    assert before.json["properties"]["match"] == "district"
     district = db_session.scalar(
         select(ConsularDistrict).where(ConsularDistrict.location_id == tapachula.id)
     )
@@ -164,6 +168,8 @@ def test_a_nationality_without_any_office_is_a_404(client, offices):
     error = response.json["error"]
     assert error["code"] == "no_consulate"
     assert "US" in error["message"]
+    # Positive control: the same point for a nationality with offices finds one.
+    assert _serving(client, -92.5, 15.3, "GT").status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -340,6 +346,10 @@ def test_an_id_that_is_not_a_consular_office_is_a_404(client, offices, partners)
         assert response.status_code == 404
         assert response.json["error"]["code"] == "not_found"
         assert set(response.json["error"]) == {"code", "message", "details"}
+    # Positive control: a consular office's id gets its partners.
+    found = _partners(client, offices["tapachula"].id)
+    assert found.status_code == 200
+    assert found.json["features"]
 
 
 def test_an_office_without_a_district_says_how_districts_are_made(client, db_session, offices):
@@ -349,6 +359,9 @@ def test_an_office_without_a_district_says_how_districts_are_made(client, db_ses
     error = response.json["error"]
     assert error["code"] == "district_missing"
     assert "flask districts compute" in error["message"]
+    # Positive control: once the office has a district, the same request answers.
+    factories.district(db_session, office, (-93.0, 14.5, -91.0, 16.0))
+    assert _partners(client, office.id).status_code == 200
 
 
 # --- exports ----------------------------------------------------------------------------
@@ -402,6 +415,10 @@ def test_exports_of_unknown_offices_and_bad_filters_are_json_errors(client, offi
     missing = client.get("/consulates/987654321/partners.csv")
     assert missing.status_code == 404
     assert missing.json["error"]["code"] == "not_found"
+    # Positive control: a known office's export, and the filter with a partner's kind.
+    assert client.get(f"/consulates/{offices['tapachula'].id}/partners.csv").status_code == 200
+    good = client.get(f"/consulates/{offices['tapachula'].id}/partners.geojson?kind=shelter")
+    assert good.status_code == 200
     bad = client.get(f"/consulates/{offices['tapachula'].id}/partners.geojson?kind=embassy")
     assert bad.status_code == 400
     assert bad.json["error"]["message"].startswith("kind: ")

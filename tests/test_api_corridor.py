@@ -138,10 +138,16 @@ def _assert_error(response, status: int, parameter: str | None, code: str = "inv
 @pytest.mark.parametrize("key", ["nope", "999999", "0", "test-route-2"])
 def test_an_unknown_route_is_a_404(client, route_with_places, key):
     _assert_error(client.get(f"/api/v1/routes/{key}/corridor"), 404, None, code="not_found")
+    # Positive control: the known route, by code and by id, is found.
+    route, _places = route_with_places
+    assert client.get("/api/v1/routes/test-route/corridor").status_code == 200
+    assert client.get(f"/api/v1/routes/{route.id}/corridor").status_code == 200
 
 
 def test_an_archived_route_is_a_404(client, route_with_places, db_session):
     route, _places = route_with_places
+    # Positive control: before it is archived, the route is found.
+    assert client.get("/api/v1/routes/test-route/corridor").status_code == 200
     route.archived_at = route.created_at
     db_session.flush()
     _assert_error(client.get("/api/v1/routes/test-route/corridor"), 404, None, code="not_found")

@@ -41,6 +41,10 @@ def test_an_empty_result_is_an_empty_collection(client, two_places):
     response = client.get("/api/v1/locations/nearest?lat=-33.4&lon=-70.6&radius_km=5")
     assert response.status_code == 200
     assert response.json["features"] == []
+    # Positive control: the same radius around a place finds it.
+    near, _ = two_places
+    found = client.get("/api/v1/locations/nearest?lat=14.91&lon=-92.27&radius_km=5")
+    assert [feature["id"] for feature in found.json["features"]] == [near.id]
 
 
 @pytest.mark.parametrize(

@@ -11,19 +11,10 @@ import io
 
 import pytest
 
-from tests.browser_pages import new_page
-
 pytestmark = pytest.mark.browser
 
 TAPACHULA = {"latitude": 14.9057, "longitude": -92.2639}
 GT_TAPACHULA = "Consulado de Guatemala en Tapachula"
-
-
-def _page_errors(page) -> list[str]:
-    """Uncaught script errors (they reach "pageerror", not the console)."""
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    return errors
 
 
 def _find(page, nationality: str, town: str) -> None:
@@ -37,7 +28,7 @@ def test_a_town_inside_a_district_finds_its_consulate_and_draws_the_district(
     server, local_only_page
 ):
     page = local_only_page.page
-    errors = _page_errors(page)
+    errors = local_only_page.page_errors  # uncaught script errors, which skip the console
     page.goto(server.url + "/consulates/serving")
     _find(page, "GT", "Tapachula")
     assert GT_TAPACHULA in page.inner_text("#office-card h2")
@@ -53,8 +44,9 @@ def test_a_town_inside_a_district_finds_its_consulate_and_draws_the_district(
     assert errors == []
 
 
-def test_use_my_location_finds_the_same_consulate(browser, server):
-    page = new_page(browser, geolocation=TAPACHULA)
+def test_use_my_location_finds_the_same_consulate(open_page, server):
+    opened = open_page(geolocation=TAPACHULA)
+    page = opened.page
     page.goto(server.url + "/consulates/serving")
     page.select_option("#nationality", "GT")
     page.click("#use-location")
@@ -62,33 +54,38 @@ def test_use_my_location_finds_the_same_consulate(browser, server):
     assert GT_TAPACHULA in page.inner_text("#office-card h2")
     assert "From your location" in page.inner_text(".origin")
     assert page.get_attribute("#serving-match", "data-match") == "district"
-    page.context.close()
+    assert opened.blocked == []
+    assert opened.console_errors == []
 
 
-def test_a_country_without_a_consulate_of_that_nationality_gets_the_nearest(browser, server):
-    page = new_page(browser)
+def test_a_country_without_a_consulate_of_that_nationality_gets_the_nearest(
+    local_only_page, server
+):
+    page = local_only_page.page
     page.goto(server.url + "/consulates/serving")
     _find(page, "GT", "Necocli")  # Colombia: no Guatemalan office in the demo data
     assert page.get_attribute("#serving-match", "data-match") == "nearest"
     text = page.inner_text("#serving-match")
     assert "No consulate of Guatemala covers this place; the nearest is" in text
     assert "(CO)" not in page.inner_text("#office-card .city")
-    page.context.close()
+    assert local_only_page.blocked == []
+    assert local_only_page.console_errors == []
 
 
-def test_the_finder_works_without_javascript(browser, server):
-    page = new_page(browser, javascript=False)
+def test_the_finder_works_without_javascript(open_page, server):
+    opened = open_page(javascript=False)
+    page = opened.page
     page.goto(server.url + "/consulates/serving")
     assert page.locator("#use-location").is_hidden()
     _find(page, "GT", "Tapachula")
     assert GT_TAPACHULA in page.inner_text("#office-card h2")
     assert page.get_attribute("#serving-match", "data-match") == "district"
-    page.context.close()
+    assert opened.blocked == []
 
 
 def test_staff_page_shows_the_partners_on_the_map_and_exports_them(server, local_only_page):
     page = local_only_page.page
-    errors = _page_errors(page)
+    errors = local_only_page.page_errors
     page.goto(server.url + "/consulates/serving?nationality=GT&q=Tapachula")
     page.click(".staff-link a")
     page.wait_for_selector("#partners .partner")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser_pages import new_page
-
 pytestmark = pytest.mark.browser
 
 TAPACHULA = {"latitude": 14.9057, "longitude": -92.2639}
@@ -15,8 +13,9 @@ def _names(page) -> list[str]:
     return page.locator(".result h2").all_inner_texts()
 
 
-def test_use_my_location_returns_the_list(browser, server):
-    page = new_page(browser, geolocation=TAPACHULA)
+def test_use_my_location_returns_the_list(open_page, server):
+    opened = open_page(geolocation=TAPACHULA)
+    page = opened.page
     page.goto(server.url + "/near")
     page.click("#use-location")
     page.wait_for_selector(".result")
@@ -24,22 +23,24 @@ def test_use_my_location_returns_the_list(browser, server):
     distances = [float(text.split()[0]) for text in page.locator(".distance").all_inner_texts()]
     assert distances == sorted(distances)
     assert distances[0] < 5  # the demo data has many places in Tapachula
-    page.context.close()
+    assert opened.blocked == []
+    assert opened.console_errors == []
 
 
-def test_typing_a_town_returns_the_list(browser, server):
-    page = new_page(browser)
+def test_typing_a_town_returns_the_list(local_only_page, server):
+    page = local_only_page.page
     page.goto(server.url + "/near")
     page.fill("#q", "tecun uman")
     page.press("#q", "Enter")
     page.wait_for_selector(".result")
     assert "Tecún Umán" in page.inner_text(".origin")
     assert len(_names(page)) == 10
-    page.context.close()
+    assert local_only_page.blocked == []
+    assert local_only_page.console_errors == []
 
 
-def test_a_filter_narrows_the_list(browser, server):
-    page = new_page(browser)
+def test_a_filter_narrows_the_list(local_only_page, server):
+    page = local_only_page.page
     page.goto(server.url + "/near?q=Tapachula")
     page.wait_for_selector(".result")
     everything = _names(page)
@@ -51,21 +52,23 @@ def test_a_filter_narrows_the_list(browser, server):
     assert shelters != everything
     for services in page.locator(".result .services").all_inner_texts():
         assert "Shelter" in services
-    page.context.close()
+    assert local_only_page.blocked == []
+    assert local_only_page.console_errors == []
 
 
-def test_markers_cluster_on_the_map(browser, server):
-    page = new_page(browser)
+def test_markers_cluster_on_the_map(local_only_page, server):
+    page = local_only_page.page
     page.goto(server.url + "/near?q=Tapachula")
     page.wait_for_selector("#near-map[data-loaded=true]", state="attached")
     assert page.locator(".marker-cluster").count() > 0
     assert page.locator(".result-marker").count() == 10
     assert page.locator(".origin-marker").count() == 1
-    page.context.close()
+    assert local_only_page.blocked == []
+    assert local_only_page.console_errors == []
 
 
-def test_the_form_without_javascript_gives_the_same_first_result(browser, server):
-    with_js = new_page(browser)
+def test_the_form_without_javascript_gives_the_same_first_result(open_page, server):
+    with_js = open_page().page
     with_js.goto(server.url + "/near")
     with_js.fill("#q", "necocli")
     with_js.press("#q", "Enter")
@@ -73,7 +76,7 @@ def test_the_form_without_javascript_gives_the_same_first_result(browser, server
     first_with_js = _names(with_js)[0]
     with_js.context.close()
 
-    no_js = new_page(browser, javascript=False)
+    no_js = open_page(javascript=False).page
     no_js.goto(server.url + "/near")
     assert no_js.locator("#use-location").is_hidden()  # needs JavaScript, so not offered
     no_js.fill("#q", "necocli")
@@ -81,4 +84,3 @@ def test_the_form_without_javascript_gives_the_same_first_result(browser, server
     no_js.wait_for_selector(".result")
     assert _names(no_js)[0] == first_with_js
     assert "Necoclí" in no_js.inner_text(".origin")
-    no_js.context.close()

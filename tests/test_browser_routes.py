@@ -64,9 +64,9 @@ def test_the_routes_list_links_to_each_route(server, local_only_page):
     assert local_only_page.console_errors == []
 
 
-def test_the_route_page_works_without_javascript(browser, server):
-    context = browser.new_context(java_script_enabled=False)
-    page = context.new_page()
+def test_the_route_page_works_without_javascript(open_page, server):
+    opened = open_page(javascript=False)
+    page = opened.page
     page.goto(server.url + "/routes/darien")
     assert page.locator("#use-location").is_hidden()
     page.fill("#q", "Managua")
@@ -74,4 +74,4 @@ def test_the_route_page_works_without_javascript(browser, server):
     page.wait_for_selector(".ahead-item")
     assert "Managua" in page.inner_text(".origin")
     assert _alongs(page) == sorted(_alongs(page))
-    context.close()
+    assert opened.blocked == []

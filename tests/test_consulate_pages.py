@@ -118,6 +118,10 @@ def test_the_finder_guides_an_incomplete_search(client, directory):
     no_office = client.get("/consulates/serving?nationality=US&lat=15&lon=-92")
     assert no_office.status_code == 200
     assert "has no consulate or embassy of Country US yet" in no_office.get_data(as_text=True)
+    # Positive control: the same place for a nationality with an office finds it.
+    found = client.get("/consulates/serving?nationality=GT&lat=15&lon=-92").get_data(as_text=True)
+    assert "Consulado de Guatemala en Tapachula" in found
+    assert "has no consulate or embassy" not in found
 
 
 @pytest.mark.parametrize(
@@ -139,6 +143,7 @@ def test_the_list_groups_offices_by_nationality(client, directory):
     only_sv = client.get("/consulates?nationality=sv").get_data(as_text=True)
     assert re.findall(r'data-nationality="([A-Z]{2})"', only_sv) == ["SV"]
     assert "Consulado de Guatemala" not in only_sv
+    assert "Consulado de Guatemala" in page  # positive control: the whole list has it
     assert client.get("/consulates?nationality=QQ").status_code == 400
 
 
@@ -170,6 +175,9 @@ def test_the_office_page_filters_and_keeps_the_filters_in_its_export_links(clien
     )
     assert "Albergue Belén" in page
     assert "Fray Matías de Córdova" not in page
+    # Positive control: without the filters, the same page lists it.
+    unfiltered = client.get(f"/consulates/{consulate.id}").get_data(as_text=True)
+    assert "Fray Matías de Córdova" in unfiltered
     assert f"/consulates/{consulate.id}/partners.csv?kind=shelter&amp;network=RNCOM" in page
     assert f"/api/v1/consulates/{consulate.id}/partners?kind=shelter&amp;network=RNCOM" in page
     bad = client.get(f"/consulates/{consulate.id}?kind=embassy")
@@ -190,6 +198,8 @@ def test_an_id_that_is_not_a_consular_office_is_a_404_page(client, directory):
         response = client.get(f"/consulates/{location_id}")
         assert response.status_code == 404
         assert response.mimetype == "text/html"
+    # Positive control: a consular office's id gets its page.
+    assert client.get(f"/consulates/{directory['consulate'].id}").status_code == 200
 
 
 def test_consulate_pages_load_their_assets_only_from_our_server(client, directory):

@@ -184,11 +184,19 @@ def test_the_cli_loads_and_reports(runner, db_session, tmp_path: Path):
 # --- the API ------------------------------------------------------------------------------
 
 
+def test_the_old_places_path_still_answers_for_existing_links(client, small_gazetteer):
+    old = client.get("/api/v1/places?q=tecun uman")
+    assert old.status_code == 200
+    assert old.headers["Cache-Control"] == "private, no-store"
+    assert old.json["places"] == client.get("/api/v1/towns?q=tecun uman").json["towns"]
+    assert old.json["places"][0]["name"] == "Tecún Umán"
+
+
 def test_api_finds_tecun_uman_first(client, small_gazetteer):
-    response = client.get("/api/v1/places?q=tecun uman")
+    response = client.get("/api/v1/towns?q=tecun uman")
     assert response.status_code == 200
     assert "no-store" in response.headers["Cache-Control"]
-    first = response.json["places"][0]
+    first = response.json["towns"][0]
     assert first == {
         "name": "Tecún Umán",
         "admin_area": "San Marcos",
@@ -200,22 +208,22 @@ def test_api_finds_tecun_uman_first(client, small_gazetteer):
 
 
 def test_api_limit_and_country(client, small_gazetteer):
-    everywhere = client.get("/api/v1/places?q=penas blancas&limit=2").json["places"]
+    everywhere = client.get("/api/v1/towns?q=penas blancas&limit=2").json["towns"]
     assert {(p["name"], p["country_code"]) for p in everywhere} == {
         ("Peñas Blancas", "CR"),
         ("Peñas Blancas", "NI"),
     }
-    one = client.get("/api/v1/places?q=penas blancas&country=ni").json["places"]
+    one = client.get("/api/v1/towns?q=penas blancas&country=ni").json["towns"]
     assert [(p["name"], p["country_code"]) for p in one][:1] == [("Peñas Blancas", "NI")]
     assert all(p["country_code"] == "NI" for p in one)
-    assert len(client.get("/api/v1/places?q=san&limit=1").json["places"]) == 1
+    assert len(client.get("/api/v1/towns?q=san&limit=1").json["towns"]) == 1
 
 
 def test_api_a_query_with_nothing_searchable_finds_nothing(client, small_gazetteer):
     for query in ("%21%21%21", "北京", "zzzzqqqq"):
-        response = client.get(f"/api/v1/places?q={query}")
+        response = client.get(f"/api/v1/towns?q={query}")
         assert response.status_code == 200
-        assert response.json == {"places": []}
+        assert response.json == {"towns": []}
 
 
 @pytest.mark.parametrize(
@@ -233,7 +241,7 @@ def test_api_a_query_with_nothing_searchable_finds_nothing(client, small_gazette
     ],
 )
 def test_api_bad_input_is_a_400_naming_the_parameter(client, query, parameter):
-    response = client.get(f"/api/v1/places?{query}")
+    response = client.get(f"/api/v1/towns?{query}")
     assert response.status_code == 400
     error = response.json["error"]
     assert error["code"] == "invalid_parameter"
@@ -244,8 +252,8 @@ def test_api_bad_input_is_a_400_naming_the_parameter(client, query, parameter):
 def test_api_search_terms_are_not_logged(app: Flask, client, small_gazetteer, caplog):
     caplog.set_level(logging.DEBUG)
     secret = "Qwertzuiopville"
-    assert client.get(f"/api/v1/places?q={secret}").status_code == 200
-    assert client.get(f"/api/v1/places?q={secret}&limit=0").status_code == 400
+    assert client.get(f"/api/v1/towns?q={secret}").status_code == 200
+    assert client.get(f"/api/v1/towns?q={secret}&limit=0").status_code == 400
     assert not [record for record in caplog.records if secret in record.getMessage()]
 
 

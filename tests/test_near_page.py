@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from directory.cli import SEEDS_DIR
 from directory.db import OperationalStatus
+from directory.gazetteer.services import load_gazetteer
 from directory.places.models import ServiceCategory
 from directory.places.opening_hours import parse
 from tests import factories
@@ -54,8 +56,13 @@ def test_bad_form_input_says_what_to_fix(client, db_session):
 
 def test_unknown_town_says_so(client, db_session):
     _places(db_session)
+    load_gazetteer(db_session, SEEDS_DIR, cities=[])  # places.csv and the places' cities
     html = client.get("/near?q=Qwxzvbnm").get_data(as_text=True)
     assert "We found no town called" in html
+    # Positive control: the same search for a town the gazetteer holds finds the places.
+    found = client.get("/near?q=Tapachula").get_data(as_text=True)
+    assert "We found no town called" not in found
+    assert "Albergue Belén" in found
 
 
 def test_place_page_shows_everything_known(client, db_session):

@@ -130,6 +130,7 @@ def test_filters_combine(db_session, vocabulary):
     )
     assert ids(networks=("RNCOM",)) == {both.id}
     assert ids(networks=("RNCOM",), languages=("fr",)) == set()
+    assert ids(networks=("RNCOM",), languages=("en",)) == {both.id}  # positive control
 
 
 def test_archived_places_are_not_found(db_session, vocabulary):

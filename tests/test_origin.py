@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from directory.cli import SEEDS_DIR
+from directory.gazetteer.origin import resolve_origin
 from directory.gazetteer.services import load_gazetteer
-from directory.public.origin import resolve_origin
+from geo.coordinates import LonLat
 from tests import factories
 
 CITIES = [
@@ -42,7 +43,7 @@ def test_part_of_a_name_offers_every_candidate(db_session):
 
 
 def test_a_position_needs_no_town(db_session):
-    lookup = resolve_origin(db_session, {"lat": 14.9, "lon": -92.26, "q": "ignored"})
+    lookup = resolve_origin(db_session, {"position": LonLat(-92.26, 14.9), "q": "ignored"})
     assert lookup.origin.label is None
     assert lookup.alternatives == []
     assert lookup.problem is None

@@ -6,40 +6,102 @@ import json
 import re
 
 import pytest
+from sqlalchemy import text
 
 from directory.db import OrganizationKind
+from directory.places.kinds import KINDS
 from tests import factories
 
+SCRIPT_TAG = re.compile(r"<script\b([^>]*)>(.*?)</script>", re.S)
+ASSET_LINK = re.compile(r"""<(?:script|link)\b[^>]*(?:src|href)=["']([^"']+)["']""")
 
-def test_home_page_embeds_markers_and_routes_and_links_only_our_assets(client, db_session):
-    factories.country(db_session)
-    shelter = factories.organization(db_session, name="Albergue <Belén>")
-    factories.location(db_session, shelter, -92.2667, 14.9, city="Tapachula")
-    consulate = factories.organization(db_session, OrganizationKind.CONSULATE, "MX")
-    factories.location(db_session, consulate, -99.13, 19.43)
-    factories.route(db_session, "pacific", [(-92.27, 14.9), (-99.13, 19.43)])
+
+def _home_directory(session) -> None:
+    factories.country(session)
+    shelter = factories.organization(session, name="Albergue <Belén>")
+    factories.location(session, shelter, -92.2667, 14.9, city="Tapachula")
+    consulate = factories.organization(session, OrganizationKind.CONSULATE, "MX")
+    factories.location(session, consulate, -99.13, 19.43)
+    factories.route(session, "pacific", [(-92.27, 14.9), (-99.13, 19.43)])
+
+
+def _synthetic_locations(session, count: int) -> None:
+    """``count`` shelters spread over Mexico, in one statement (inside the test's
+    transaction, so they are rolled back with it)."""
+    organization = factories.organization(session, name="Synthetic shelter")
+    session.execute(
+        text(
+            """
+            INSERT INTO locations (external_id, organization_id, city, country_code, point,
+                timezone, phones, populations, languages, source, status, version)
+            SELECT 'synthetic:' || n, :organization, 'Synthetic', 'MX',
+                ST_SetSRID(ST_MakePoint(-117 + (n % 300) * 0.1, 15 + (n / 300) * 0.5),
+                           4326)::geography,
+                'America/Mexico_City', '{}', '{}', '{es}', 'tests', 'open', 1
+            FROM generate_series(1, :count) AS n
+            """
+        ),
+        {"organization": organization.id, "count": count},
+    )
+
+
+def test_home_page_holds_no_place_and_no_inline_script(client, db_session):
+    _home_directory(db_session)
 
     response = client.get("/")
 
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert "place-marker--shelter" in html
-    assert "place-marker--consulate" in html
-    assert "[-92.2667, 14.9]" in html  # the shelter's point, longitude first
-    # Names travel as JSON data (set with textContent in the browser), never as markup.
-    assert "Albergue \\u003cBel" in html
-    assert "Albergue <Bel" not in html
-    assert "route-line" in html
-    assert "/api/v1/countries/outlines" in html
-    linked = re.findall(r"""(?:src|href)=["']([^"']+)["']""", html)
-    assert linked, "the page links its scripts and styles"
-    assert all(url.startswith("/") for url in linked), linked
+    # The places are loaded by area from the API, never carried by the page.
+    assert "Albergue" not in html
+    assert "-92.2667" not in html
+    assert "Route pacific" not in html
+    config = json.loads(re.search(r"id=\"overview-map\" data-config='([^']*)'", html).group(1))
+    assert config["areaUrl"] == "/api/v1/locations"
+    assert config["routesUrl"] == "/api/v1/routes"
+    assert config["outlinesUrl"] == "/api/v1/countries/outlines"
+    assert config["tiles"] is None
+    # Every script is a file of ours: a strict Content-Security-Policy can forbid inline ones.
+    scripts = SCRIPT_TAG.findall(html)
+    assert scripts
+    assert all("src=" in attributes and not body.strip() for attributes, body in scripts)
+    assert " style=" not in html
+    linked = ASSET_LINK.findall(html)
+    assert any(url.endswith("/overview.js") for url in linked)
+    assert all(url.startswith("/static/") for url in linked), linked
+    hrefs = re.findall(r"""(?:src|href)=["']([^"']+)["']""", html)
+    assert all(url.startswith("/") for url in hrefs), hrefs
+
+
+def test_home_page_weighs_the_same_with_5000_more_places(client, db_session):
+    _home_directory(db_session)
+    before = len(client.get("/").data)
+
+    _synthetic_locations(db_session, 5000)
+
+    assert db_session.scalar(text("SELECT count(*) FROM locations")) == 5002
+    after = len(client.get("/").data)
+    assert abs(after - before) <= before * 0.10, (before, after)
+
+
+def test_home_page_legend_names_every_kind_from_the_shared_vocabulary(client):
+    html = client.get("/").get_data(as_text=True)
+    for kind in OrganizationKind:
+        entry = KINDS[kind]
+        assert f'<li data-kind="{kind.value}">' in html
+        assert f'fill="{entry.color}"' in html
+        assert entry.plural in html
+    scripts_kinds = json.loads(re.search(r"<body data-kinds='([^']*)'", html).group(1))
+    assert [kind["key"] for kind in scripts_kinds] == [kind.value for kind in KINDS]
+    assert scripts_kinds[2] == {
+        "key": "shelter", "label": "Shelter", "plural": "Shelters", "color": KINDS["shelter"].color,
+    }  # fmt: skip
 
 
 def test_home_page_with_an_empty_directory_still_renders(client):
     response = client.get("/")
     assert response.status_code == 200
-    assert "place-marker" not in response.get_data(as_text=True)
+    assert 'id="overview-map"' in response.get_data(as_text=True)
 
 
 def test_country_outlines_are_geojson_built_by_postgis(client, db_session):

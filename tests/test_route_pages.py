@@ -9,6 +9,8 @@ import re
 import pytest
 from shapely.geometry import LineString, Point, shape
 
+from directory.cli import SEEDS_DIR
+from directory.gazetteer.services import load_gazetteer
 from directory.places.models import ServiceCategory
 from directory.public import routes as route_pages
 from tests import factories
@@ -68,7 +70,7 @@ def test_without_a_starting_point_the_list_starts_at_the_beginning(client, route
     assert "Open 24 hours" in page
     assert "Not verified" in page
     assert f'href="/places/{places[1].id}"' in page
-    assert response.headers.get("Cache-Control") is None
+    assert response.headers["Cache-Control"] == "public, max-age=300"  # no position given
 
 
 def test_the_map_gets_the_route_the_corridor_and_numbered_places(client, route_with_places):
@@ -93,6 +95,8 @@ def test_a_position_shows_only_what_lies_ahead(client, route_with_places):
     assert "From your location" in page
     assert "Albergue Belén" not in page
     assert page.index("Casa Motozintla") < page.index("Comedor Comitán")
+    # Positive control: from the start of the route, the same page lists it.
+    assert "Albergue Belén" in _page(client, "/routes/test-route")[1]
     assert _map_config(page)["origin"] == [-92.1, 15.3]
 
 
@@ -101,10 +105,15 @@ def test_far_from_the_route_the_page_says_where_the_list_starts(client, route_wi
     assert "the list starts where the route passes closest to you" in page
 
 
-def test_an_unknown_town_says_so_and_lists_from_the_start(client, route_with_places):
+def test_an_unknown_town_says_so_and_lists_from_the_start(client, route_with_places, db_session):
+    load_gazetteer(db_session, SEEDS_DIR, cities=[])  # places.csv and the places' cities
     _response, page = _page(client, "/routes/test-route?q=Qwxzvbnm")
     assert "We found no town called" in page
     assert "Albergue Belén" in page
+    # Positive control: the same search for a town the gazetteer holds finds it.
+    _response, found = _page(client, "/routes/test-route?q=Motozintla")
+    assert "We found no town called" not in found
+    assert "From the start of the route" not in found
 
 
 def test_nothing_found_suggests_a_wider_corridor(client, route_with_places):
@@ -113,6 +122,10 @@ def test_nothing_found_suggests_a_wider_corridor(client, route_with_places):
     link = re.search(r'<a class="wider" href="([^"]+)"', page).group(1)
     assert "buffer_km=10" in link
     assert "lat=15.99" in link
+    # Positive control: the same corridor from further back finds what lies ahead.
+    _response, found = _page(client, "/routes/test-route?buffer_km=5&lat=15.3&lon=-92.1")
+    assert "Nothing within" not in found
+    assert "Comedor Comitán" in found
 
 
 def test_a_filter_narrows_the_list(client, route_with_places, db_session):
@@ -122,6 +135,7 @@ def test_a_filter_narrows_the_list(client, route_with_places, db_session):
     _response, page = _page(client, "/routes/test-route?category=food")
     assert "Comedor Comitán" in page
     assert "Casa Motozintla" not in page
+    assert "Casa Motozintla" in _page(client, "/routes/test-route")[1]  # positive control
     assert 'value="food" checked' in page
 
 
@@ -147,10 +161,15 @@ def test_an_unknown_route_is_a_404_page(client, route_with_places, url):
     response, page = _page(client, url)
     assert response.status_code == 404
     assert "Not Found" in page
+    # Positive control: the known route, with the same query, is found.
+    assert client.get(url.replace("/nope", "/test-route")).status_code == 200
 
 
 def test_an_archived_route_is_gone(client, route_with_places, db_session):
     route, _places = route_with_places
+    # Positive control: before it is archived, the route has its page and is listed.
+    assert client.get("/routes/test-route").status_code == 200
+    assert "test-route" in client.get("/routes").get_data(as_text=True)
     route.archived_at = route.created_at
     db_session.flush()
     assert client.get("/routes/test-route").status_code == 404

@@ -32,19 +32,22 @@ def _counts(session) -> dict[str, int]:
 
 
 @pytest.fixture
-def seeded(db_session):
-    load_demo(db_session, SEEDS_DIR)
-    return db_session
+def seeded(demo_session):
+    """The demo data, loaded once per run (``demo_database``), in a rolled-back transaction."""
+    return demo_session
 
 
-def test_seeding_twice_adds_nothing_the_second_time(runner, db_session):
-    first: Result = runner.invoke(args=["seed", "demo"])
+def test_seeding_twice_adds_nothing_the_second_time(demo_database, demo_runner, demo_session):
+    # The first `flask seed demo` ran on the empty database when the demo database was built.
+    first: Result = demo_database.seeding
     assert first.exit_code == 0, first.output
-    counts = _counts(db_session)
-    second: Result = runner.invoke(args=["seed", "demo"])
+    assert "nothing new" not in first.output
+    counts = _counts(demo_session)
+    assert 0 not in counts.values(), counts  # the first load did add every kind
+    second: Result = demo_runner.invoke(args=["seed", "demo"])
     assert second.exit_code == 0, second.output
     assert "nothing new" in second.output
-    assert _counts(db_session) == counts
+    assert _counts(demo_session) == counts
 
 
 def test_demo_data_meets_the_promised_numbers(seeded):
@@ -123,6 +126,14 @@ def test_every_demo_location_lies_in_its_country(seeded):
         .where(~func.ST_DWithin(func.Geography(Country.boundary), Location.point, 15_000))
     ).all()
     assert outside == []
+    # Positive control: the same check against another country's boundary finds them all.
+    in_mexico = select(Location.external_id).where(Location.country_code == "MX")
+    against_argentina = seeded.scalars(
+        in_mexico.join(Country, Country.code == "AR").where(
+            ~func.ST_DWithin(func.Geography(Country.boundary), Location.point, 15_000)
+        )
+    ).all()
+    assert len(against_argentina) == len(seeded.scalars(in_mexico).all()) > 0
 
 
 def _plain(text: str) -> str:
@@ -179,11 +190,15 @@ def _with_organization_row(tmp_path, key: str, kind: str, sending: str, also_ser
     path.write_text("\n".join([*lines, row]) + "\n", encoding="utf-8")
 
 
-def test_a_joint_office_loads_the_nationalities_it_also_serves(db_session, tmp_path):
+def test_a_joint_office_loads_the_nationalities_it_also_serves(demo_session, tmp_path):
+    # Loaded onto the demo data, where only the joint office is new.
     _copy_seeds(tmp_path)
     _with_organization_row(tmp_path, "joint-office", "consulate", "GT", "SV;HN")
-    load_demo(db_session, tmp_path)
-    office = db_session.scalar(select(Organization).where(Organization.slug == "joint-office"))
+    by_slug = select(Organization).where(Organization.slug == "joint-office")
+    assert demo_session.scalar(by_slug) is None
+    report = load_demo(demo_session, tmp_path)
+    assert report.added["organizations"] == 1
+    office = demo_session.scalar(by_slug)
     assert office.nationalities == ["GT", "HN", "SV"]
 
 

@@ -9,30 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, jsonify, request
-from marshmallow import ValidationError, fields, validate
+from flask import Response, request
 
 from directory.api import api
-from directory.api.locations import GEOJSON, filters_from
-from directory.corridors.models import Route
-from directory.corridors.services import (
-    DEFAULT_BUFFER_KM,
-    DEFAULT_LIMIT,
-    MAX_BUFFER_KM,
-    MAX_LIMIT,
-    CorridorLocation,
-    CorridorQuery,
-    CorridorResult,
-    find_route,
-    line_corridor,
-    route_corridor,
-)
+from directory.corridors.services import CorridorQuery, line_corridor, route_corridor
 from directory.db import db
-from directory.places.schemas import LocationFilterArgs, location_feature
-from directory.web.args import invalid_parameter, parse_query
-from directory.web.cursor import Cursor
-from directory.web.errors import ApiError
-from geo.coordinates import CoordinateError, LonLat
+from directory.web import http
+from directory.web.args import read_query
+from directory.web.errors import invalid_parameter
+from directory.web.features import corridor_collection
+from directory.web.lookups import location_filters, route_or_404
+from directory.web.schemas import CorridorArgs
 from geo.corridor import read_line
 from geo.geojson import GeometryError
 
@@ -40,109 +27,37 @@ from geo.geojson import GeometryError
 MAX_BODY_BYTES = 1_000_000
 
 
-class LatLon(fields.Field):
-    """``"lat,lon"``: two finite numbers in range, latitude first as people write them."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> LonLat:
-        parts = str(value).split(",")
-        if len(parts) != 2:
-            raise ValidationError("must be 'lat,lon', e.g. '14.9,-92.26'")
-        try:
-            return LonLat.parse(parts[1].strip(), parts[0].strip())
-        except CoordinateError as error:
-            raise ValidationError(f"{error.name} {error.message}") from None
-
-
-class CorridorArgs(LocationFilterArgs):
-    buffer_km = fields.Float(
-        load_default=DEFAULT_BUFFER_KM,
-        allow_nan=False,
-        validate=validate.Range(min=0, min_inclusive=False, max=MAX_BUFFER_KM),
-    )
-    start = LatLon(data_key="from", load_default=None)
-    limit = fields.Integer(load_default=DEFAULT_LIMIT, validate=validate.Range(1, MAX_LIMIT))
-    cursor = fields.String(load_default=None, validate=validate.Length(max=200))
-
-
 def corridor_query(args: dict[str, Any]) -> CorridorQuery:
-    after = Cursor.decode(args["cursor"]) if args["cursor"] else None
     return CorridorQuery(
         buffer_km=args["buffer_km"],
         start=args["start"],
-        filters=filters_from(db.session, args),
+        filters=location_filters(db.session, args),
         limit=args["limit"],
-        after=(after.value, after.id) if after else None,
+        after=args["cursor"],
     )
-
-
-def corridor_feature(item: CorridorLocation) -> dict[str, Any]:
-    position = LonLat.from_element(item.location.point)
-    return location_feature(
-        item.location,
-        (position.lon, position.lat),
-        along_km=round(item.along_m / 1000, 2),
-        offset_km=round(item.offset_m / 1000, 2),
-        rank=item.rank,
-        open_now=item.state.is_open,
-        state=item.state.reason,
-    )
-
-
-def corridor_response(
-    result: CorridorResult, query: CorridorQuery, route: dict[str, Any], *, private: bool
-) -> Response:
-    last = result.items[-1] if result.more and result.items else None
-    body = {
-        "type": "FeatureCollection",
-        "features": [corridor_feature(item) for item in result.items],
-        "route": {**route, "length_km": round(result.length_m / 1000, 2)},
-        "buffer_km": query.buffer_km,
-        "from": (
-            {
-                "along_km": round(result.start.along_m / 1000, 2),
-                "offset_km": round(result.start.offset_m / 1000, 2),
-            }
-            if result.start
-            else None
-        ),
-        "next_cursor": Cursor(*last.sort_key).encode() if last else None,
-    }
-    response = jsonify(body)
-    response.mimetype = GEOJSON
-    if private:
-        # A starting point is where somebody is; a drawn line is where somebody goes.
-        response.cache_control.private = True
-        response.cache_control.no_store = True
-    else:
-        response.cache_control.public = True
-        response.cache_control.max_age = 300
-    return response
 
 
 @api.get("/routes/<key>/corridor")
+# Public directory data, unless ``from`` says where somebody is.
+@http.policy(http.public(300, private_if=("from",)))
 def route_corridor_view(key: str) -> Response:
     """Places within ``buffer_km`` of a route (by id or code), in order along it."""
-    route = find_route(db.session, key)
-    if route is None:
-        raise ApiError("not_found", f"route {key!r} does not exist", status=404)
-    query = corridor_query(parse_query(CorridorArgs(), request.args))
+    route = route_or_404(db.session, key)
+    query = corridor_query(read_query(CorridorArgs()))
     result = route_corridor(db.session, route, query)
-    return corridor_response(result, query, _route_summary(route), private=query.start is not None)
+    summary = {"id": route.id, "code": route.code, "name": route.name("en")}
+    return http.geojson(corridor_collection(result, query, summary))
 
 
 @api.post("/corridor")
+@http.policy(http.SEARCH)  # a drawn line is where somebody goes
 def line_corridor_view() -> Response:
     """Places within ``buffer_km`` of a GeoJSON LineString sent as the body."""
-    query = corridor_query(parse_query(CorridorArgs(), request.args))
+    query = corridor_query(read_query(CorridorArgs()))
     request.max_content_length = MAX_BODY_BYTES
-    data = request.get_json(force=True, silent=True)
     try:
-        positions = read_line(data)
+        positions = read_line(request.get_json(force=True, silent=True))
     except GeometryError as error:
         raise invalid_parameter(error.name, error.message) from None
     result = line_corridor(db.session, positions, query)
-    return corridor_response(result, query, {}, private=True)
-
-
-def _route_summary(route: Route) -> dict[str, Any]:
-    return {"id": route.id, "code": route.code, "name": route.name("en")}
+    return http.geojson(corridor_collection(result, query, {}))

@@ -7,17 +7,16 @@ partitions on top of each other). The GeoJSON is built and simplified by PostGIS
 
 from __future__ import annotations
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from directory.consular.models import ConsularDistrict
-from directory.db import CONSULAR_KINDS
-from directory.places.models import Country, Location, Organization, organization_nationalities
-from geo.geojson import feature_collection
+from directory.consular.services import serves
+from directory.places.models import Country, Location, Organization
+from geo.geojson import EMPTY_COLLECTION, feature_collection
 
 # Degrees (about 1 km): plenty for a layer drawn at country scale, a fraction of the bytes.
 LAYER_SIMPLIFY_DEG = 0.01
-EMPTY_COLLECTION = '{"type": "FeatureCollection", "features": []}'
 
 
 def districts_geojson(session: Session, nationality: str) -> str:
@@ -58,17 +57,10 @@ def districts_geojson(session: Session, nationality: str) -> str:
 def nationalities_with_offices(session: Session) -> list[Country]:
     """Countries served by a consular office of the directory (joint offices included),
     by English name."""
-    joint_offices = (
-        select(organization_nationalities.c.organization_id)
-        .where(organization_nationalities.c.country_code == Country.code)
-        .correlate(Country)
-    )
-    serves = or_(
-        Organization.sending_country_code == Country.code, Organization.id.in_(joint_offices)
-    )
     has_office = (
         select(Organization.id)
-        .where(Organization.kind.in_(CONSULAR_KINDS), Organization.archived_at.is_(None), serves)
+        .where(Organization.archived_at.is_(None), serves(Country.code))
+        .correlate(Country)
         .exists()
     )
     countries = session.scalars(select(Country).where(has_office)).all()

@@ -38,14 +38,11 @@ from geoalchemy2 import Geometry
 from geoalchemy2.elements import WKBElement
 from geoalchemy2.shape import to_shape
 from sqlalchemy import (
-    ColumnElement,
     Select,
     case,
     delete,
-    exists,
     func,
     literal,
-    or_,
     select,
     text,
     union,
@@ -54,6 +51,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from directory.consular.models import ConsularDistrict, DistrictOrigin
+from directory.consular.services import serves
 from directory.db import CONSULAR_KINDS, OrganizationKind
 from directory.io.geojson_files import read_features
 from directory.io.loading import LoadError, Progress, no_progress
@@ -129,14 +127,6 @@ def _active_consular() -> Select:
     )
 
 
-def _serves(nationality: str) -> ColumnElement[bool]:
-    also = exists().where(
-        organization_nationalities.c.organization_id == Organization.id,
-        organization_nationalities.c.country_code == nationality,
-    )
-    return or_(Organization.sending_country_code == nationality, also)
-
-
 def groups(session: Session) -> list[Group]:
     """Every (nationality, host) that has at least one active consular office."""
     own = _active_consular().with_only_columns(
@@ -159,7 +149,7 @@ def groups(session: Session) -> list[Group]:
 
 def _group_offices(group: Group) -> Select:
     """The ids of the group's active offices."""
-    return _active_consular().where(Location.country_code == group.host, _serves(group.nationality))
+    return _active_consular().where(Location.country_code == group.host, serves(group.nationality))
 
 
 def _official_areas(group: Group) -> Select:

@@ -17,13 +17,14 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from directory.consular.models import ConsularDistrict
-from directory.db import CONSULAR_KINDS, OrganizationKind
+from directory.db import CONSULAR_KINDS, OrganizationKind, keyset_after
 from directory.places.filters import LocationFilters, active_locations, apply_filters
 from directory.places.models import Location, Organization, organization_nationalities
+from directory.places.records import public_details
 from geo.coordinates import LonLat, point_geography, point_geometry
 from geo.nearest import nearest
 
@@ -68,14 +69,20 @@ class PartnerQuery:
     after: tuple[float, int] | None = None
 
 
-def serves(nationality: str) -> ColumnElement[bool]:
-    """SQL: the organization (joined) is consular and serves ``nationality``."""
-    joint = select(organization_nationalities.c.organization_id).where(
-        organization_nationalities.c.country_code == nationality
+def serves(nationality: str | ColumnElement[str]) -> ColumnElement[bool]:
+    """SQL: the organization (joined) is a consular office serving ``nationality`` (a code,
+    or a column such as ``Country.code``): its sending country's, or one it also serves."""
+    joint = (
+        exists()
+        .where(
+            organization_nationalities.c.organization_id == Organization.id,
+            organization_nationalities.c.country_code == nationality,
+        )
+        .correlate_except(organization_nationalities)
     )
     return and_(
         Organization.kind.in_(CONSULAR_KINDS),
-        or_(Organization.sending_country_code == nationality, Organization.id.in_(joint)),
+        or_(Organization.sending_country_code == nationality, joint),
     )
 
 
@@ -119,6 +126,7 @@ def serving_office(session: Session, position: LonLat, nationality: str) -> Serv
         .add_columns(ConsularDistrict, distance)
         .order_by(distance, Location.id)
         .limit(1)
+        .options(*public_details())
     )
     row = session.execute(covering).first()
     if row is not None:
@@ -126,7 +134,7 @@ def serving_office(session: Session, position: LonLat, nationality: str) -> Serv
         return ServingOffice(location, "district", metres, nationality, district)
     statement = nearest(
         offices_serving(nationality), Location.point, position, limit=1, tiebreak=Location.id
-    )
+    ).options(*public_details())
     row = session.execute(statement).first()
     if row is None:
         return None
@@ -170,13 +178,10 @@ def partners_in_district(
         .where(func.ST_Covers(ConsularDistrict.area, func.geometry(Location.point)))
         .add_columns(distance.label("distance_m"))
         .order_by(distance, Location.id)
-        .options(
-            selectinload(Location.categories),
-            selectinload(Location.organization).selectinload(Organization.networks),
-        )
+        .options(*public_details())
     )
     if query.after is not None:
-        rows = rows.where(tuple_(distance, Location.id) > tuple_(*query.after))
+        rows = rows.where(keyset_after(distance, Location.id, query.after))
     if query.limit is not None:
         rows = rows.limit(query.limit)
     return [Partner(location, metres) for location, metres in session.execute(rows).all()]

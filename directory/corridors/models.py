@@ -18,8 +18,9 @@ class Route(Versioned, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     names: Mapped[Localized] = mapped_column(JSONB, nullable=False)
+    # Deferred: the services draw and search along it in SQL, never in Python.
     path: Mapped[WKBElement | WKTElement] = mapped_column(
-        Geometry("LINESTRING", srid=4326, spatial_index=True), nullable=False
+        Geometry("LINESTRING", srid=4326, spatial_index=True), nullable=False, deferred=True
     )
     country_codes: Mapped[list[str]] = mapped_column(ARRAY(String(2)), nullable=False)
 

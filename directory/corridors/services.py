@@ -15,15 +15,18 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
-from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy import ColumnElement, Numeric, cast, func, select
+from sqlalchemy.orm import Session, aliased
 
 from directory.corridors.models import Route
+from directory.db import keyset_after
 from directory.places.filters import LocationFilters, active_locations, apply_filters
-from directory.places.models import Location, Organization
+from directory.places.models import Location
 from directory.places.opening_hours import OpenState
+from directory.places.records import public_details
 from geo import corridor
 from geo.coordinates import LonLat
+from geo.geojson import EMPTY_COLLECTION, feature_collection
 
 DEFAULT_BUFFER_KM = 10.0
 MAX_BUFFER_KM = 100.0
@@ -108,7 +111,7 @@ def corridor_locations(
     """The active locations passing ``query.filters`` within ``query.buffer_km`` of
     ``line`` (ahead of ``query.start`` when given), in order along the line."""
     at = at or dt.datetime.now(dt.UTC)
-    start = _start(session, line, query.start) if query.start else None
+    start, length = _start_and_length(session, line, query.start)
     buffer_m = query.buffer_km * 1000
     near = corridor.near_line(
         select(Location.id, Location.point), Location.id, Location.point, line, buffer_m=buffer_m
@@ -135,13 +138,10 @@ def corridor_locations(
         .join(ranked, ranked.c.id == located.id)
         .order_by(ranked.c.along_m, ranked.c.id)
         .limit(query.limit + 1)
-        .options(
-            selectinload(located.categories),
-            selectinload(located.organization).selectinload(Organization.networks),
-        )
+        .options(*public_details(located))
     )
     if query.after is not None:
-        statement = statement.where(_after(query.after, ranked.c.along_m, ranked.c.id))
+        statement = statement.where(keyset_after(ranked.c.along_m, ranked.c.id, query.after))
     rows = session.execute(statement).all()
     items = [
         CorridorLocation(
@@ -154,7 +154,7 @@ def corridor_locations(
         for location, along, offset, rank in rows[: query.limit]
     ]
     return CorridorResult(
-        length_m=session.scalar(select(corridor.length_m(line))) or 0.0,
+        length_m=length,
         start=start,
         items=items,
         more=len(rows) > query.limit,
@@ -174,27 +174,47 @@ def line_corridor(
     return corridor_locations(session, corridor.line_geometry(positions), query, at)
 
 
-def corridor_area_geojson(
-    session: Session, line: ColumnElement, buffer_km: float, start: Start | None
-) -> dict[str, Any] | None:
-    """The corridor searched (ahead of the start), simplified, as a GeoJSON geometry."""
-    text = session.scalar(
-        corridor.corridor_area(line, buffer_km * 1000, start.fraction if start else 0.0)
+def route_drawing(
+    session: Session, route: Route, buffer_km: float, start: Start | None
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The route's line (5 decimals: about a metre) and the corridor searched (ahead of the
+    start, simplified), as GeoJSON geometries, in one statement."""
+    path = select(Route.path.label("line")).where(Route.id == route.id).subquery("route_path")
+    area = corridor.corridor_area(path.c.line, buffer_km * 1000, start.fraction if start else 0.0)
+    row = session.execute(
+        select(func.ST_AsGeoJSON(path.c.line, 5), area.selected_columns[0]).select_from(path)
+    ).one()
+    return json.loads(row[0]), (json.loads(row[1]) if row[1] else None)
+
+
+def _start_and_length(
+    session: Session, line: ColumnElement, position: LonLat | None
+) -> tuple[Start | None, float]:
+    """Where ``position`` projects on the line (if given) and the line's length, at once."""
+    if position is None:
+        return None, session.scalar(select(corridor.length_m(line))) or 0.0
+    projected = corridor.projection(line, position).add_columns(
+        corridor.length_m(line).label("length_m")
     )
-    return json.loads(text) if text else None
+    row = session.execute(projected).one()
+    return Start(fraction=row.fraction, along_m=row.along_m, offset_m=row.offset_m), row.length_m
 
 
-def route_geojson(session: Session, route: Route) -> dict[str, Any]:
-    """The route's line as a GeoJSON geometry (5 decimals: about a metre)."""
-    text = session.scalar(select(func.ST_AsGeoJSON(Route.path, 5)).where(Route.id == route.id))
-    return json.loads(text)
-
-
-def _start(session: Session, line: ColumnElement, position: LonLat) -> Start:
-    row = session.execute(corridor.projection(line, position)).one()
-    return Start(fraction=row.fraction, along_m=row.along_m, offset_m=row.offset_m)
-
-
-def _after(cursor: tuple[float, int], value: ColumnElement, row_id: ColumnElement):
-    along, last_id = cursor
-    return or_(value > along, and_(value == along, row_id > last_id))
+def routes_geojson(session: Session) -> str:
+    """The active routes as GeoJSON text (``id``, ``code``, ``name``, ``length_km`` on the
+    spheroid), built by PostGIS."""
+    rows = (
+        select(
+            Route.path.label("geometry"),
+            Route.id,
+            Route.code,
+            func.coalesce(Route.names["en"].astext, Route.code).label("name"),
+            func.round(cast(corridor.length_m(Route.path) / 1000, Numeric), 2).label("length_km"),
+        )
+        .where(Route.archived_at.is_(None))
+        .subquery()
+    )
+    query = feature_collection(
+        rows, geometry="geometry", properties=["id", "code", "name", "length_km"]
+    )
+    return session.scalar(query) or EMPTY_COLLECTION

@@ -5,8 +5,9 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from directory.db import localized
 from directory.places.models import Country
-from geo.geojson import feature_collection
+from geo.geojson import EMPTY_COLLECTION, feature_collection
 
 # Degrees: enough detail at the zoom levels where outlines matter, a fraction of the bytes.
 OUTLINE_SIMPLIFY_DEG = 0.03
@@ -24,4 +25,10 @@ def outlines_geojson(session: Session) -> str:
     query = feature_collection(
         rows, geometry="geometry", properties=["code", "name"], max_decimal_digits=3
     )
-    return session.scalar(query) or '{"type": "FeatureCollection", "features": []}'
+    return session.scalar(query) or EMPTY_COLLECTION
+
+
+def country_names(session: Session, locale: str = "en") -> dict[str, str]:
+    """Every country's name by code (the names only: no boundary is read)."""
+    rows = session.execute(select(Country.code, Country.names))
+    return {code: localized(names, locale) or code for code, names in rows}

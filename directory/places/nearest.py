@@ -7,11 +7,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from directory.places.filters import LocationFilters, active_locations, apply_filters
-from directory.places.models import Location, Organization
+from directory.places.models import Location
 from directory.places.opening_hours import OpenState
+from directory.places.records import public_details
 from geo.coordinates import LonLat
 from geo.nearest import nearest
 
@@ -48,10 +49,7 @@ def find_nearest(
         limit=query.limit,
         tiebreak=Location.id,
         radius_m=query.radius_km * 1000 if query.radius_km is not None else None,
-    ).options(
-        selectinload(Location.categories),
-        selectinload(Location.organization).selectinload(Organization.networks),
-    )
+    ).options(*public_details())
     return [
         NearbyLocation(
             location=location,

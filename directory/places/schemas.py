@@ -1,55 +1,12 @@
-"""marshmallow schemas: the API's query parameters and the shape of what it returns."""
+"""What the directory says about a location in public: the shape every face sends."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields
 
-from directory.db import OrganizationKind, Population
 from directory.places.models import Location
-
-LANGUAGE_CODE = validate.Regexp(r"^[a-z]{2}$", error="must be an ISO 639-1 code such as 'es'")
-
-
-def _repeatable(inner: fields.Field) -> fields.List:
-    return fields.List(inner, load_default=list)
-
-
-class LocationFilterArgs(Schema):
-    """Filters accepted by every search over locations; repeat a parameter for "any of"."""
-
-    category = _repeatable(fields.String(validate=validate.Length(1, 32)))
-    population = _repeatable(fields.String(validate=validate.OneOf([p.value for p in Population])))
-    language = _repeatable(fields.String(validate=LANGUAGE_CODE))
-    kind = _repeatable(fields.String(validate=validate.OneOf([k.value for k in OrganizationKind])))
-    network = _repeatable(fields.String(validate=validate.Length(1, 32)))
-    open_now = fields.Boolean(load_default=False)
-    free = fields.Boolean(load_default=False)
-
-
-class NearestArgs(LocationFilterArgs):
-    lat = fields.Float(required=True, allow_nan=False, validate=validate.Range(-90, 90))
-    lon = fields.Float(required=True, allow_nan=False, validate=validate.Range(-180, 180))
-    limit = fields.Integer(load_default=10, validate=validate.Range(1, 100))
-    radius_km = fields.Float(
-        load_default=None,
-        allow_nan=False,
-        validate=validate.Range(min=0, min_inclusive=False, max=20_000),
-    )
-
-
-class NearPageArgs(LocationFilterArgs):
-    """The "Help near me" form: a position (from the phone or a map tap) or a town name."""
-
-    q = fields.String(load_default="", validate=validate.Length(max=100))
-    lat = fields.Float(load_default=None, allow_nan=False, validate=validate.Range(-90, 90))
-    lon = fields.Float(load_default=None, allow_nan=False, validate=validate.Range(-180, 180))
-    limit = fields.Integer(load_default=10, validate=validate.Range(1, 50))
-
-
-class AreaArgs(LocationFilterArgs):
-    bbox = fields.String(required=True, validate=validate.Length(max=200))
 
 
 class LocationSchema(Schema):
@@ -89,11 +46,12 @@ class LocationSchema(Schema):
 location_schema = LocationSchema()
 
 
-def location_feature(location: Location, point: tuple[float, float], **extra: Any) -> dict:
-    """A GeoJSON Feature for a location; ``point`` is (lon, lat), ``extra`` adds properties."""
+def location_feature(location: Location, **extra: Any) -> dict[str, Any]:
+    """A GeoJSON Feature for a location; ``extra`` adds properties."""
+    position = location.position
     return {
         "type": "Feature",
         "id": location.id,
-        "geometry": {"type": "Point", "coordinates": list(point)},
+        "geometry": {"type": "Point", "coordinates": [position.lon, position.lat]},
         "properties": {**location_schema.dump(location), **extra},
     }

@@ -8,28 +8,12 @@ office first, with the filters of every search and CSV / GeoJSON exports of the 
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-import json
-from collections.abc import Iterable
 from typing import Any
 
 from flask import abort, current_app, render_template, request, url_for
-from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
-from directory.api.consulates import (
-    NATIONALITY,
-    PartnerFilterArgs,
-    district_or_error,
-    known_nationality,
-    office_nationality,
-    office_or_404,
-    partner_feature,
-    partner_filters,
-)
-from directory.api.locations import GEOJSON
 from directory.consular.district_map import nationalities_with_offices
 from directory.consular.models import ConsularDistrict
 from directory.consular.services import (
@@ -44,22 +28,26 @@ from directory.consular.services import (
     partners_in_district,
     serving_office,
 )
-from directory.db import OrganizationKind, Population, db
-from directory.places.filters import LocationFilters
-from directory.places.models import Country, Location, Network, ServiceCategory
+from directory.db import Population, db
+from directory.gazetteer.origin import resolve_origin
+from directory.io.csv_files import csv_text
+from directory.places.countries import country_names
+from directory.places.models import Location, Network, ServiceCategory
 from directory.public import public
-from directory.public.origin import resolve_origin
-from directory.web.args import parse_query
-from directory.web.errors import ApiError
+from directory.public.pages import form_page, map_base
+from directory.web import http
+from directory.web.args import read_query
+from directory.web.features import partners_collection
+from directory.web.lookups import (
+    district_or_404,
+    known_nationality,
+    office_nationality,
+    office_or_404,
+    partner_filters,
+)
+from directory.web.schemas import ConsulateListArgs, FinderArgs, PartnerFilterArgs
+from geo.coordinates import LonLat
 
-KIND_LABELS = {
-    OrganizationKind.CONSULATE: "Consulate",
-    OrganizationKind.EMBASSY: "Embassy (consular section)",
-    OrganizationKind.SHELTER: "Shelter",
-    OrganizationKind.CIVIL_SOCIETY: "Civil-society organization",
-    OrganizationKind.INTERNATIONAL_ORG: "International organization",
-    OrganizationKind.GOVERNMENT: "Government service",
-}
 # The staff page lists at most this many partners; the exports have them all.
 PAGE_PARTNERS = 500
 FILTER_PARAMETERS = ("nationality", "kind", "network", "category", "population")
@@ -68,53 +56,13 @@ CSV_COLUMNS = (
     "admin_area", "country_code", "lat", "lon", "distance_km", "phones", "whatsapp", "email",
     "website", "verified_at", "source",
 )  # fmt: skip
-# A cell starting with one of these is a formula to a spreadsheet (CSV injection).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
-class FinderArgs(Schema):
-    nationality = fields.String(load_default=None, validate=NATIONALITY)
-    q = fields.String(load_default="", validate=validate.Length(max=100))
-    lat = fields.Float(load_default=None, allow_nan=False, validate=validate.Range(-90, 90))
-    lon = fields.Float(load_default=None, allow_nan=False, validate=validate.Range(-180, 180))
+# --- Find my consulate --------------------------------------------------------------------
 
 
-class ListArgs(Schema):
-    nationality = fields.String(load_default=None, validate=NATIONALITY)
-
-
-def _map_base() -> dict[str, Any]:
+def _finder_context(**_view_args: Any) -> dict[str, Any]:
     return {
-        "tiles": current_app.config["TILE_URL"] or None,
-        "attribution": current_app.config["TILE_ATTRIBUTION"],
-        "outlinesUrl": url_for("api.country_outlines"),
-    }
-
-
-def _office_marker(office: Location) -> dict[str, Any]:
-    position = office.position
-    return {
-        "id": office.id,
-        "name": office.display_name,
-        "coordinates": [position.lon, position.lat],
-        "url": url_for("public.consulate", location_id=office.id),
-    }
-
-
-def _country_names() -> dict[str, str]:
-    return {country.code: country.name("en") for country in db.session.scalars(select(Country))}
-
-
-def _no_store(response: Any) -> Any:
-    """A search from one person's position: never kept by a shared cache."""
-    response.cache_control.private = True
-    response.cache_control.no_store = True
-    return response
-
-
-@public.get("/consulates/serving")
-def consulate_finder():
-    context: dict[str, Any] = {
         "countries": nationalities_with_offices(db.session),
         "args": request.args,
         "nationality": None,
@@ -125,41 +73,41 @@ def consulate_finder():
         "error": None,
         "result": None,
         "state": None,
-        "kind_labels": KIND_LABELS,
-        "map_config": _map_base(),
+        "map_config": map_base(),
     }
-    try:
-        args = parse_query(FinderArgs(), request.args)
-        nationality = (
-            known_nationality(db.session, args["nationality"]) if args["nationality"] else None
-        )
-    except ApiError as error:
-        context["error"] = error.message
-        return _no_store(current_app.make_response(_finder_page(context, 400)))
+
+
+@public.get("/consulates/serving")
+@http.policy(http.SEARCH)
+@form_page("consulate_finder.html", _finder_context)
+def consulate_finder():
+    args = read_query(FinderArgs())
+    nationality = known_nationality(db.session, args["nationality"])
     lookup = resolve_origin(db.session, args)
-    context.update(
-        nationality=nationality, origin=lookup.origin, alternatives=lookup.alternatives,
-        problem=lookup.problem,
-    )  # fmt: skip
-    if nationality:
-        context["country_name"] = db.session.get(Country, nationality).name("en")
+    result = None
     if nationality and lookup.origin is not None:
         result = serving_office(db.session, lookup.origin.position, nationality)
-        context["result"] = result
-        if result is not None:
-            office = result.location
-            context["state"] = office.open_state(dt.datetime.now(dt.UTC))
-        context["map_config"] = _finder_map(lookup.origin.position, result)
-    return _no_store(current_app.make_response(_finder_page(context, 200)))
+    return render_template(
+        "consulate_finder.html",
+        **{
+            **_finder_context(),
+            "nationality": nationality,
+            "country_name": country_names(db.session).get(nationality) if nationality else None,
+            "origin": lookup.origin,
+            "alternatives": lookup.alternatives,
+            "problem": lookup.problem,
+            "result": result,
+            "state": result.location.open_state(dt.datetime.now(dt.UTC)) if result else None,
+            "map_config": _finder_map(lookup.origin.position if lookup.origin else None, result),
+        },
+    )
 
 
-def _finder_page(context: dict[str, Any], status: int) -> tuple[str, int]:
-    return render_template("consulate_finder.html", **context), status
-
-
-def _finder_map(position, result: ServingOffice | None) -> dict[str, Any]:
-    config = _map_base()
-    config["origin"] = [position.lon, position.lat]
+def _finder_map(position: LonLat | None, result: ServingOffice | None) -> dict[str, Any]:
+    config = map_base()
+    if position is None:
+        return config
+    config["origin"] = list(position)
     if result is not None:
         config["office"] = _office_marker(result.location)
         config["district"] = (
@@ -169,40 +117,62 @@ def _finder_map(position, result: ServingOffice | None) -> dict[str, Any]:
     return config
 
 
+def _office_marker(office: Location) -> dict[str, Any]:
+    return {
+        "id": office.id,
+        "name": office.display_name,
+        "coordinates": list(office.position),
+        "url": url_for("public.consulate", location_id=office.id),
+    }
+
+
+# --- The list of offices ------------------------------------------------------------------
+
+
+def _list_context(**_view_args: Any) -> dict[str, Any]:
+    return {
+        "groups": [],
+        "countries": nationalities_with_offices(db.session),
+        "names": {},
+        "nationality": None,
+        "error": None,
+    }
+
+
 @public.get("/consulates")
+@http.policy(http.public(300))
+@form_page("consulates.html", _list_context)
 def consulates():
-    try:
-        args = parse_query(ListArgs(), request.args)
-        nationality = (
-            known_nationality(db.session, args["nationality"]) if args["nationality"] else None
-        )
-    except ApiError as error:
-        return render_template(
-            "consulates.html", groups=[], countries=nationalities_with_offices(db.session),
-            names={}, nationality=None, error=error.message, kind_labels=KIND_LABELS,
-        ), 400  # fmt: skip
-    names = _country_names()
+    nationality = known_nationality(db.session, read_query(ConsulateListArgs())["nationality"])
+    names = country_names(db.session)
     groups = offices_by_nationality(db.session, nationality)
     return render_template(
         "consulates.html",
-        groups=sorted(groups, key=lambda group: names.get(group.nationality, group.nationality)),
-        countries=nationalities_with_offices(db.session),
-        names=names,
-        nationality=nationality,
-        error=None,
-        kind_labels=KIND_LABELS,
+        **{
+            **_list_context(),
+            "groups": sorted(groups, key=lambda group: names.get(group.nationality, "")),
+            "names": names,
+            "nationality": nationality,
+        },
     )
 
 
-@public.get("/consulates/<int:location_id>")
-def consulate(location_id: int):
+# --- An office and its partners (consular staff) ------------------------------------------
+
+
+def _office_or_404(location_id: int) -> Location:
     office = consular_office(db.session, location_id)
     if office is None:
         abort(404)
-    context: dict[str, Any] = {
+    return office
+
+
+def _office_context(location_id: int) -> dict[str, Any]:
+    office = _office_or_404(location_id)
+    return {
         "office": office,
         "args": request.args,
-        "names": _country_names(),
+        "names": country_names(db.session),
         "nationality": office.organization.nationalities[0],
         "district": None,
         "partners": [],
@@ -214,33 +184,43 @@ def consulate(location_id: int):
         ).all(),
         "populations": [population.value for population in Population],
         "partner_kinds": [kind.value for kind in PARTNER_KINDS],
-        "kind_labels": KIND_LABELS,
         "links": {},
-        "map_config": {**_map_base(), "office": _office_marker(office), "partners": []},
+        "map_config": map_base(office=_office_marker(office), partners=[]),
     }
-    try:
-        args = parse_query(PartnerFilterArgs(), request.args)
-        nationality = office_nationality(office, args["nationality"])
-        filters = partner_filters(db.session, args)
-    except ApiError as error:
-        context["error"] = error.message
-        return render_template("consulate.html", **context), 400
-    context["nationality"] = nationality
+
+
+@public.get("/consulates/<int:location_id>")
+@http.policy(http.public(300))
+@form_page("consulate.html", _office_context)
+def consulate(location_id: int):
+    context = _office_context(location_id)
+    office = context["office"]
+    args = read_query(PartnerFilterArgs())
+    nationality = office_nationality(office, args["nationality"])
+    filters = partner_filters(db.session, args)
     district = active_district(db.session, office.id, nationality)
     if district is not None:
         query = PartnerQuery(filters=filters, limit=PAGE_PARTNERS + 1)
         partners = partners_in_district(db.session, office, district, query)
-        context.update(
-            district=district,
-            partners=partners[:PAGE_PARTNERS],
-            more=len(partners) > PAGE_PARTNERS,
-            links=_export_links(office.id),
-        )
-        context["map_config"].update(
+        context.update(_partners_context(office, district, partners))
+    return render_template("consulate.html", **{**context, "nationality": nationality})
+
+
+def _partners_context(
+    office: Location, district: ConsularDistrict, partners: list[Partner]
+) -> dict[str, Any]:
+    shown = partners[:PAGE_PARTNERS]
+    return {
+        "district": district,
+        "partners": shown,
+        "more": len(partners) > PAGE_PARTNERS,
+        "links": _export_links(office.id),
+        "map_config": map_base(
+            office=_office_marker(office),
             district=district_geometry(db.session, district.id),
-            partners=[_partner_marker(partner) for partner in partners[:PAGE_PARTNERS]],
-        )
-    return render_template("consulate.html", **context)
+            partners=[_partner_marker(partner) for partner in shown],
+        ),
+    }
 
 
 def _filter_args() -> dict[str, list[str]]:
@@ -262,94 +242,74 @@ def _export_links(location_id: int) -> dict[str, str]:
 
 
 def _partner_marker(partner: Partner) -> dict[str, Any]:
-    position = partner.location.position
     return {
         "id": partner.location.id,
         "name": partner.location.display_name,
         "kind": partner.location.organization.kind.value,
-        "coordinates": [position.lon, position.lat],
+        "coordinates": list(partner.location.position),
         "url": url_for("public.place", location_id=partner.location.id),
     }
+
+
+# --- Exports ------------------------------------------------------------------------------
 
 
 def _all_partners(location_id: int) -> tuple[Location, ConsularDistrict, list[Partner]]:
     """Every partner matching the request's filters (exports: no pagination)."""
     office = office_or_404(db.session, location_id)
-    args = parse_query(PartnerFilterArgs(), request.args)
-    nationality = office_nationality(office, args["nationality"])
-    district = district_or_error(db.session, office, nationality)
-    filters: LocationFilters = partner_filters(db.session, args)
-    partners = partners_in_district(db.session, office, district, PartnerQuery(filters=filters))
-    return office, district, partners
+    args = read_query(PartnerFilterArgs())
+    district = district_or_404(db.session, office, office_nationality(office, args["nationality"]))
+    query = PartnerQuery(filters=partner_filters(db.session, args))
+    return office, district, partners_in_district(db.session, office, district, query)
 
 
-def _attachment(office: Location, district: ConsularDistrict, extension: str) -> str:
+def _attachment(body: str, mimetype: str, office: Location, district: ConsularDistrict):
+    extension = "csv" if mimetype.startswith("text/csv") else "geojson"
     slug = office.organization.slug
-    return f'attachment; filename="partners-{slug}-{district.nationality_code}.{extension}"'
+    response = current_app.response_class(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="partners-{slug}-{district.nationality_code}.{extension}"'
+    )
+    return response
 
 
 @public.get("/consulates/<int:location_id>/partners.csv")
+@http.policy(http.public(300))
 def consulate_partners_csv(location_id: int):
     office, district, partners = _all_partners(location_id)
-    response = current_app.response_class(
-        partners_csv(partners), mimetype="text/csv", content_type="text/csv; charset=utf-8"
-    )
-    response.headers["Content-Disposition"] = _attachment(office, district, "csv")
-    return response
+    body = csv_text(CSV_COLUMNS, (_csv_row(partner) for partner in partners))
+    return _attachment(body, "text/csv; charset=utf-8", office, district)
 
 
 @public.get("/consulates/<int:location_id>/partners.geojson")
+@http.policy(http.public(300))
 def consulate_partners_geojson(location_id: int):
     office, district, partners = _all_partners(location_id)
-    body = {
-        "type": "FeatureCollection",
-        "office": {"id": office.id, "name": office.display_name},
-        "district": {
-            "nationality": district.nationality_code,
-            "origin": district.origin.value,
-            "source": district.source,
-        },
-        "features": [partner_feature(partner) for partner in partners],
-    }
-    response = current_app.response_class(json.dumps(body, default=str), mimetype=GEOJSON)
-    response.headers["Content-Disposition"] = _attachment(office, district, "geojson")
-    return response
+    body = current_app.json.dumps(partners_collection(office, district, partners, None))
+    return _attachment(body, http.GEOJSON, office, district)
 
 
-def safe_cell(value: Any) -> Any:
-    """A text cell a spreadsheet will not run as a formula (prefixed with ``'``)."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
-def partners_csv(partners: Iterable[Partner]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    for partner in partners:
-        location = partner.location
-        organization = location.organization
-        position = location.position
-        row = [
-            location.display_name,
-            organization.name,
-            organization.kind.value,
-            ";".join(network.code for network in organization.networks),
-            ";".join(category.code for category in location.categories),
-            ";".join(location.populations),
-            location.city,
-            location.admin_area or "",
-            location.country_code,
-            round(position.lat, 6),
-            round(position.lon, 6),
-            round(partner.distance_m / 1000, 2),
-            "; ".join(location.phones),
-            location.whatsapp or "",
-            location.email or "",
-            organization.website or "",
-            location.verified_at.isoformat() if location.verified_at else "",
-            location.source,
-        ]
-        writer.writerow([safe_cell(cell) for cell in row])
-    return out.getvalue()
+def _csv_row(partner: Partner) -> list[Any]:
+    location = partner.location
+    organization = location.organization
+    lon, lat = location.position
+    return [
+        location.display_name,
+        organization.name,
+        organization.kind.value,
+        ";".join(network.code for network in organization.networks),
+        ";".join(category.code for category in location.categories),
+        ";".join(location.populations),
+        location.city,
+        location.admin_area or "",
+        location.country_code,
+        round(lat, 6),
+        round(lon, 6),
+        round(partner.distance_m / 1000, 2),
+        "; ".join(location.phones),
+        location.whatsapp or "",
+        location.email or "",
+        organization.website or "",
+        location.verified_at.isoformat() if location.verified_at else "",
+        location.source,
+    ]

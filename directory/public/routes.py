@@ -9,81 +9,70 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, render_template, request, url_for
-from marshmallow import fields, validate
+from flask import abort, render_template, request, url_for
 from sqlalchemy import select
 
-from directory.api.locations import filters_from
 from directory.corridors.models import Route
 from directory.corridors.services import (
-    MAX_BUFFER_KM,
+    DEFAULT_BUFFER_KM,
     CorridorQuery,
     CorridorResult,
     active_routes,
-    corridor_area_geojson,
     find_route,
     route_corridor,
-    route_geojson,
-    route_line,
+    route_drawing,
 )
 from directory.db import db
-from directory.places.models import Country, ServiceCategory
-from directory.places.overview_map import KIND_STYLES
-from directory.places.schemas import LocationFilterArgs
+from directory.gazetteer.origin import OriginLookup, resolve_origin
+from directory.places.countries import country_names
+from directory.places.models import ServiceCategory
 from directory.public import public
-from directory.public.origin import resolve_origin
-from directory.web.args import parse_query
+from directory.public.pages import form_page, map_base
+from directory.web import http
+from directory.web.args import read_query
 from directory.web.cursor import Cursor
-from directory.web.errors import ApiError
+from directory.web.lookups import location_filters
+from directory.web.schemas import RoutePageArgs
 from geo.coordinates import LonLat
 
 BUFFER_CHOICES = (5, 10, 25, 50)
 PAGE_SIZE = 50
 
 
-class RoutePageArgs(LocationFilterArgs):
-    """The form of the route page: where you are (position or town), corridor width."""
-
-    q = fields.String(load_default="", validate=validate.Length(max=100))
-    lat = fields.Float(load_default=None, allow_nan=False, validate=validate.Range(-90, 90))
-    lon = fields.Float(load_default=None, allow_nan=False, validate=validate.Range(-180, 180))
-    buffer_km = fields.Float(
-        load_default=10.0,
-        allow_nan=False,
-        validate=validate.Range(min=0, min_inclusive=False, max=MAX_BUFFER_KM),
-    )
-    cursor = fields.String(load_default=None, validate=validate.Length(max=200))
-
-
 @public.get("/routes")
+@http.policy(http.public(300))
 def routes():
-    country_names = {
-        country.code: country.name("en") for country in db.session.scalars(select(Country))
-    }
+    names = country_names(db.session)
     listed = [
         {
             "route": route,
             "length_km": length_m / 1000,
-            "countries": [country_names.get(code, code) for code in route.country_codes],
+            "countries": [names.get(code, code) for code in route.country_codes],
         }
         for route, length_m in active_routes(db.session)
     ]
-    return render_template("routes.html", routes=listed, map_config=_base_config())
+    return render_template(
+        "routes.html", routes=listed, map_config=map_base(routesUrl=url_for("api.routes"))
+    )
 
 
-@public.get("/routes/<key>")
-def route(key: str):
+def _route_or_404(key: str) -> Route:
     record = find_route(db.session, key)
     if record is None:
         abort(404)
+    return record
+
+
+def _route_context(key: str, record: Route | None = None) -> dict[str, Any]:
+    """The page before (or without) a search; ``record`` saves looking the route up again."""
+    record = record or _route_or_404(key)
     categories = db.session.scalars(select(ServiceCategory).order_by(ServiceCategory.position))
-    context: dict[str, Any] = {
+    return {
         "route": record,
         "categories": categories.all(),
-        "kinds": KIND_STYLES,
         "args": request.args,
         "buffers": BUFFER_CHOICES,
-        "buffer_km": 10.0,
+        "buffer_km": DEFAULT_BUFFER_KM,
         "origin": None,
         "alternatives": [],
         "problem": None,
@@ -91,43 +80,50 @@ def route(key: str):
         "result": None,
         "wider": None,
         "more_url": None,
+        "map_config": None,
     }
-    try:
-        args = parse_query(RoutePageArgs(), request.args)
-        filters = filters_from(db.session, args)
-        after = Cursor.decode(args["cursor"]) if args["cursor"] else None
-    except ApiError as error:
-        context["error"] = error.message
-        context["map_config"] = _route_config(record, None, 10.0)
-        return render_template("route.html", **context), 400
+
+
+def _error_context(key: str) -> dict[str, Any]:
+    context = _route_context(key)
+    context["map_config"] = _route_config(context["route"], None, DEFAULT_BUFFER_KM)
+    return context
+
+
+@public.get("/routes/<key>")
+# The route's help is public data; from where somebody stands, it is theirs alone.
+@http.policy(http.public(300, private_if=("q", "lat", "lon")))
+@form_page("route.html", _error_context)
+def route(key: str):
+    record = _route_or_404(key)
+    args = read_query(RoutePageArgs())
     lookup = resolve_origin(db.session, args)
-    origin = lookup.origin
+    start = lookup.origin.position if lookup.origin else None
     query = CorridorQuery(
         buffer_km=args["buffer_km"],
-        start=origin.position if origin else None,
-        filters=filters,
+        start=start,
+        filters=location_filters(db.session, args),
         limit=PAGE_SIZE,
-        after=(after.value, after.id) if after else None,
+        after=args["cursor"],
     )
     result = route_corridor(db.session, record, query)
-    context.update(
-        buffer_km=args["buffer_km"],
-        origin=origin,
-        alternatives=lookup.alternatives,
-        problem=lookup.problem,
-        result=result,
-        wider=_wider(args["buffer_km"]),
-        more_url=_more_url(record, result),
-        map_config=_route_config(
-            record, result, args["buffer_km"], origin.position if origin else None
-        ),
-    )
-    response = current_app.make_response(render_template("route.html", **context))
-    if origin is not None:
-        # The page says where somebody is: no shared cache may keep it.
-        response.cache_control.private = True
-        response.cache_control.no_store = True
-    return response
+    context = {**_route_context(key, record), **_result_context(record, query, lookup, result)}
+    return render_template("route.html", **context)
+
+
+def _result_context(
+    record: Route, query: CorridorQuery, lookup: OriginLookup, result: CorridorResult
+) -> dict[str, Any]:
+    return {
+        "buffer_km": query.buffer_km,
+        "origin": lookup.origin,
+        "alternatives": lookup.alternatives,
+        "problem": lookup.problem,
+        "result": result,
+        "wider": _wider(query.buffer_km),
+        "more_url": _more_url(record, result),
+        "map_config": _route_config(record, result, query.buffer_km, query.start),
+    }
 
 
 def _wider(buffer_km: float) -> int | None:
@@ -143,15 +139,6 @@ def _more_url(route: Route, result: CorridorResult) -> str | None:
     return url_for("public.route", key=route.code, **args)
 
 
-def _base_config() -> dict[str, Any]:
-    return {
-        "tiles": current_app.config["TILE_URL"] or None,
-        "attribution": current_app.config["TILE_ATTRIBUTION"],
-        "outlinesUrl": url_for("api.country_outlines"),
-        "routesUrl": url_for("api.routes"),
-    }
-
-
 def _route_config(
     route: Route,
     result: CorridorResult | None,
@@ -159,33 +146,19 @@ def _route_config(
     origin: LonLat | None = None,
 ) -> dict[str, Any]:
     """What route.js needs, handed over as JSON in a data attribute."""
-    line = route_line(route)
-    start = result.start if result else None
-    config = _base_config()
-    config.update(
-        line=route_geojson(db.session, route),
-        corridor=corridor_area_geojson(db.session, line, buffer_km, start),
-        origin=[origin.lon, origin.lat] if origin else None,
+    line, corridor = route_drawing(db.session, route, buffer_km, result.start if result else None)
+    return map_base(
+        routesUrl=url_for("api.routes"),
+        line=line,
+        corridor=corridor,
+        origin=list(origin) if origin else None,
         results=[
             {
                 "rank": item.rank,
                 "name": item.location.display_name,
-                "coordinates": list(_lonlat(item.location.point)),
+                "coordinates": list(item.location.position),
                 "url": url_for("public.place", location_id=item.location.id),
             }
             for item in (result.items if result else [])
         ],
     )
-    return config
-
-
-def _lonlat(point) -> tuple[float, float]:
-    position = LonLat.from_element(point)
-    return position.lon, position.lat
-
-
-@public.app_template_filter("route_km")
-def route_km(metres: float) -> str:
-    """A distance for people: "0.4 km", "8.2 km", "120 km"."""
-    value = metres / 1000
-    return f"{value:.1f} km" if value < 10 else f"{value:,.0f} km"

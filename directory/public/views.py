@@ -1,18 +1,21 @@
-"""Views of the public pages."""
+"""The home page: the overview map."""
 
 from __future__ import annotations
 
-import re
+from typing import Any
 
 from flask import current_app, render_template, url_for
 
-from directory.assets import folium_asset_urls
 from directory.consular.district_map import nationalities_with_offices
 from directory.db import db
-from directory.places.overview_map import KIND_STYLES, build_overview_map
 from directory.public import public
-from geo.coordinates import LonLat
+from directory.public.pages import map_base
+from directory.web import http
 from geo.maps import TileSource
+
+# Centred on the isthmus, zoomed out to show Colombia to the US border.
+OVERVIEW_CENTER = (-88.0, 17.0)
+OVERVIEW_ZOOM = 4
 
 
 def configured_tiles() -> TileSource | None:
@@ -21,29 +24,23 @@ def configured_tiles() -> TileSource | None:
 
 
 @public.get("/")
+@http.policy(http.public(300))
 def home():
-    fragments = build_overview_map(
-        db.session,
-        tiles=configured_tiles(),
-        outlines_url=url_for("api.country_outlines"),
-        asset_urls=folium_asset_urls(),
-    )
+    """The overview map. The page carries no place: its script loads them for the visible
+    area from the API (clustered by the server when many), so the page weighs the same at
+    500 places as at 500,000 and holds no inline script."""
     return render_template(
         "home.html",
-        map=fragments,
-        kinds=KIND_STYLES.values(),
+        map_config=_overview_config(),
         nationalities=nationalities_with_offices(db.session),
     )
 
 
-@public.app_template_filter("dial")
-def dial(phone: str) -> str:
-    """A phone number as a dialable ``tel:`` target: digits and a leading +."""
-    return re.sub(r"[^\d+]", "", phone)
-
-
-@public.app_template_filter("lonlat")
-def lonlat(point) -> tuple[float, float]:
-    """A stored point as ``(lon, lat)``."""
-    position = LonLat.from_element(point)
-    return position.lon, position.lat
+def _overview_config() -> dict[str, Any]:
+    """What overview.js needs, handed over as JSON in a data attribute."""
+    return map_base(
+        areaUrl=url_for("api.locations_in_area"),
+        routesUrl=url_for("api.routes"),
+        center=list(OVERVIEW_CENTER),
+        zoom=OVERVIEW_ZOOM,
+    )

@@ -1,45 +1,62 @@
-"""Reading query parameters through a marshmallow schema, with one kind of 400."""
+"""Reading query strings: one webargs parser, and the fields every schema builds on.
+
+Semantics shared by every page and API endpoint:
+
+* a blank value is a field left empty in a form: the same as not sending it;
+* a list field takes every repeated value (``category=food&category=shelter``); any other
+  field takes the last non-blank one;
+* a parameter the schema does not know is an error (it is usually a typo);
+* invalid input is one ``ApiError`` (400, ``invalid_parameter``) whose message names the
+  first bad parameter and whose details list every problem by parameter.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields
+import marshmallow as ma
+from flask import Request, request
+from marshmallow import ValidationError, fields
+from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import MultiDict
 
 from directory.web.errors import ApiError
+from geo.coordinates import CoordinateError, LonLat, coordinate
 
 
-def parse_query(schema: Schema, args: MultiDict[str, str]) -> dict[str, Any]:
-    """Load ``args`` with ``schema``; list fields take every repeated value, blanks are absent.
+class QueryParser(FlaskParser):
+    """webargs' Flask parser, with blanks dropped and our one error shape."""
 
-    Invalid input raises ``ApiError`` (400, code ``invalid_parameter``) whose message names
-    the first bad parameter and whose details list every problem by parameter.
-    """
-    data: dict[str, Any] = {}
-    for name in args:
-        # An empty value is a field left blank in a form: the same as not sending it.
-        values = [value for value in args.getlist(name) if value.strip()]
-        if isinstance(schema.fields.get(name), fields.List):
-            data[name] = values
-        elif values:
-            data[name] = values[-1]
-    try:
-        return schema.load(data)
-    except ValidationError as error:
+    def load_querystring(self, req: Request, schema: ma.Schema) -> Any:
+        kept: MultiDict[str, str] = MultiDict()
+        for name in req.args:
+            values = [value for value in req.args.getlist(name) if value.strip()]
+            if not values:
+                continue
+            multiple = isinstance(schema.fields.get(name), fields.List)
+            for value in values if multiple else values[-1:]:
+                kept.add(name, value)
+        return self._makeproxy(kept, schema)
+
+    def handle_error(self, error: ValidationError, req, schema, **kwargs: Any):
         problems = error.normalized_messages()
+        # webargs files the messages under the location they came from ("query").
+        if len(problems) == 1 and isinstance(next(iter(problems.values())), dict):
+            problems = next(iter(problems.values()))
         first = sorted(problems)[0]
         raise ApiError(
             "invalid_parameter",
             f"{first}: {_first_message(problems[first])}",
             details={"parameters": problems},
-        ) from None
+        )
 
 
-def invalid_parameter(name: str, message: str) -> ApiError:
-    return ApiError(
-        "invalid_parameter", f"{name}: {message}", details={"parameters": {name: [message]}}
-    )
+parser = QueryParser(unknown=ma.RAISE)
+
+
+def read_query(schema: ma.Schema) -> dict[str, Any]:
+    """The current request's query string loaded with ``schema``, or an ``ApiError``."""
+    return parser.parse(schema, request, location="query")
 
 
 def _first_message(messages: Any) -> str:
@@ -48,3 +65,36 @@ def _first_message(messages: Any) -> str:
     if isinstance(messages, list):
         return str(messages[0])
     return str(messages)
+
+
+class Coordinate(fields.Float):
+    """A longitude (``axis="lon"``) or latitude (``"lat"``), checked by
+    ``geo.coordinates.coordinate``, the one coordinate validator."""
+
+    def __init__(self, axis: str, **kwargs: Any) -> None:
+        super().__init__(allow_nan=False, **kwargs)
+        self.axis = axis
+
+    def _validated(self, value: Any) -> float:
+        try:
+            return coordinate(self.axis, value)
+        except CoordinateError as error:
+            raise ValidationError(error.message) from None
+
+
+class LatLon(fields.Field):
+    """``"lat,lon"``: a position written as people write it, latitude first."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> LonLat:
+        parts = str(value).split(",")
+        if len(parts) != 2:
+            raise ValidationError("must be 'lat,lon', e.g. '14.9,-92.26'")
+        try:
+            return LonLat.parse(parts[1].strip(), parts[0].strip())
+        except CoordinateError as error:
+            raise ValidationError(f"{error.name} {error.message}") from None
+
+
+def repeatable(inner: fields.Field) -> fields.List:
+    """A filter that may be repeated; absent is an empty list."""
+    return fields.List(inner, load_default=list)

@@ -3,7 +3,8 @@
 A list ordered by a computed value (a distance, a position along a route) and then by id
 is paged by remembering the last row's ``(value, id)``. The client gets it as an opaque
 URL-safe token (``next_cursor``) and sends it back as ``cursor``; a token that was tampered
-with or truncated is a 400 naming ``cursor``, never a 500.
+with or truncated is a 400 naming ``cursor``, never a 500. The SQL side of "after" is
+``directory.db.keyset_after``.
 """
 
 from __future__ import annotations
@@ -13,10 +14,17 @@ import binascii
 import json
 import math
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_
+from marshmallow import ValidationError, fields
 
-from directory.web.args import invalid_parameter
+from directory.web.errors import invalid_parameter
+
+NOT_OURS = "is not a cursor this API gave out"
+
+
+class CursorError(ValueError):
+    """A token ``Cursor.encode`` did not make."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,20 +39,44 @@ class Cursor:
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
     @classmethod
-    def decode(cls, token: str) -> Cursor:
-        """Read a token made by ``encode``; anything else is a 400 for ``cursor``."""
+    def read(cls, token: str) -> Cursor:
+        """Read a token made by ``encode``; anything else raises ``CursorError``."""
         try:
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
             value, row_id = json.loads(raw)
             if isinstance(value, bool) or isinstance(row_id, bool):
                 raise ValueError("not numbers")
             cursor = cls(float(value), int(row_id))
-        except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
-            raise invalid_parameter("cursor", "is not a cursor this API gave out") from None
+        except (binascii.Error, ValueError, TypeError, UnicodeDecodeError, OverflowError):
+            raise CursorError(NOT_OURS) from None
         if not math.isfinite(cursor.value) or cursor.id != row_id:
-            raise invalid_parameter("cursor", "is not a cursor this API gave out")
+            raise CursorError(NOT_OURS)
         return cursor
 
-    def after(self, value: ColumnElement, row_id: ColumnElement) -> ColumnElement:
-        """SQL: the row comes after this cursor in ``ORDER BY value, row_id``."""
-        return or_(value > self.value, and_(value == self.value, row_id > self.id))
+    @classmethod
+    def decode(cls, token: str) -> Cursor:
+        """``read``, with anything else a 400 for ``cursor``."""
+        try:
+            return cls.read(token)
+        except CursorError as error:
+            raise invalid_parameter("cursor", str(error)) from None
+
+    @property
+    def key(self) -> tuple[float, int]:
+        return (self.value, self.id)
+
+
+class CursorField(fields.String):
+    """A ``cursor`` query parameter, loaded as its sort key ``(value, id)``."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(load_default=None, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any):
+        token = super()._deserialize(value, attr, data, **kwargs)
+        if len(token) > 200:
+            raise ValidationError(NOT_OURS)
+        try:
+            return Cursor.read(token).key
+        except CursorError as error:
+            raise ValidationError(str(error)) from None

@@ -33,6 +33,13 @@ class ApiError(Exception):
         self.details = details or {}
 
 
+def invalid_parameter(name: str, message: str) -> ApiError:
+    """A 400 naming the parameter at fault."""
+    return ApiError(
+        "invalid_parameter", f"{name}: {message}", details={"parameters": {name: [message]}}
+    )
+
+
 def error_response(
     code: str, message: str, status: int, details: dict[str, Any] | None = None
 ) -> tuple[Response, int]:

@@ -67,6 +67,8 @@ def test_a_point_whose_cell_misses_the_area_gets_no_row(db_session):
 def test_an_empty_area_gives_no_rows(db_session):
     empty = box(0.0, 0.0, 1.0, 1.0).difference(box(-1.0, -1.0, 2.0, 2.0))
     assert cells(db_session, [(1, 0.5, 0.5, 0), (2, 0.7, 0.7, 0)], empty) == {}
+    # Positive control: the same points in the box before it was emptied get their cells.
+    assert set(cells(db_session, [(1, 0.5, 0.5, 0), (2, 0.7, 0.7, 0)], box(0, 0, 1, 1))) == {1, 2}
 
 
 def test_long_straight_edges_are_kept_so_cells_cover_the_area_without_overlap(db_session):

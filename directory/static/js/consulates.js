@@ -52,8 +52,7 @@
   (config.partners || []).forEach(function (partner) {
     var position = [partner.coordinates[1], partner.coordinates[0]];
     L.marker(position, {
-      icon: L.divIcon({ className: "kind-icon kind-icon--" + partner.kind + " partner-marker",
-                        iconSize: [16, 16] }),
+      icon: ns.kindIcon(partner.kind, "partner-marker"),
       title: partner.name
     }).bindPopup(function () { return link(partner.url, partner.name); }).addTo(map);
   });

@@ -4,6 +4,12 @@
  * ProtectionDirectory.baseMap(element, config) returns the Leaflet map; config holds
  * tiles (a URL template or null), attribution and outlinesUrl. ProtectionDirectory.textNode
  * wraps text for tooltips and popups (textContent, never HTML).
+ *
+ * The kinds of organization are named and coloured by the server (directory/places/
+ * kinds.py), which hands them over in <body data-kinds>: ProtectionDirectory.kinds is that
+ * list in legend order, kind(key) one entry, kindIcon(key) a marker icon of its colour and
+ * swatch(key) a legend dot. Colours are set through element.style (CSSOM), which a strict
+ * Content-Security-Policy allows, never as style attributes in markup.
  */
 (function () {
   "use strict";
@@ -14,6 +20,41 @@
     var span = document.createElement("span");
     span.textContent = text;
     return span;
+  };
+
+  var kindList = JSON.parse(document.body.getAttribute("data-kinds") || "[]");
+  var kindsByKey = {};
+  kindList.forEach(function (kind) { kindsByKey[kind.key] = kind; });
+  ns.kinds = kindList;
+  ns.kind = function (key) {
+    return kindsByKey[key] || { key: key, label: key, plural: key, color: "#64748b" };
+  };
+
+  ns.swatch = function (key) {
+    var dot = document.createElement("span");
+    dot.className = "kind-icon kind-icon--" + key;
+    dot.style.backgroundColor = ns.kind(key).color;
+    return dot;
+  };
+
+  if (typeof L === "undefined") { return; }
+
+  // A DivIcon whose element takes options.color as its background.
+  var ColouredIcon = L.DivIcon.extend({
+    createIcon: function (oldIcon) {
+      var div = L.DivIcon.prototype.createIcon.call(this, oldIcon);
+      div.style.backgroundColor = this.options.color;
+      return div;
+    }
+  });
+  ns.colouredIcon = function (options) { return new ColouredIcon(options); };
+
+  ns.kindIcon = function (key, extraClass) {
+    return new ColouredIcon({
+      className: "kind-icon kind-icon--" + key + (extraClass ? " " + extraClass : ""),
+      iconSize: [18, 18],
+      color: ns.kind(key).color
+    });
   };
 
   ns.baseMap = function (element, config) {
@@ -34,5 +75,22 @@
         }).addTo(map).bringToBack();
       });
     return map;
+  };
+
+  // The migration routes (dashed red lines, each with its name as a tooltip).
+  ns.routesLayer = function (map, url) {
+    var layer = L.geoJSON(null, {
+      style: function () {
+        return { color: "#b91c1c", weight: 3, opacity: 0.8, dashArray: "6 4",
+                 className: "route-line" };
+      },
+      onEachFeature: function (feature, line) {
+        line.bindTooltip(ns.textNode(feature.properties.name));
+      }
+    }).addTo(map);
+    fetch(url || "/api/v1/routes", { credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (data) { if (data) { layer.addData(data); } });
+    return layer;
   };
 })();

@@ -38,9 +38,9 @@ class OriginLookup:
 
 
 def resolve_origin(session: Session, args: dict[str, Any]) -> OriginLookup:
-    """The origin from parsed ``lat``/``lon`` (preferred) or ``q`` (a town name)."""
-    if args.get("lat") is not None and args.get("lon") is not None:
-        return OriginLookup(Origin(LonLat(args["lon"], args["lat"]), None), [], None)
+    """The origin from a parsed ``position`` (preferred) or ``q`` (a town name)."""
+    if args.get("position") is not None:
+        return OriginLookup(Origin(args["position"], None), [], None)
     query = (args.get("q") or "").strip()
     if not query:
         return OriginLookup(None, [], None)

@@ -1,0 +1,34 @@
+/* The overview map of the home page: the places of the visible area by kind (area-layer.js),
+ * the migration routes, the country outlines, and the consular districts of a chosen
+ * country (districts-layer.js).
+ *
+ * The page hands its settings over as JSON in #overview-map[data-config] (tiles,
+ * attribution, areaUrl, outlinesUrl, routesUrl, center [lon, lat], zoom) and carries no
+ * place itself.
+ */
+(function () {
+  "use strict";
+
+  var element = document.getElementById("overview-map");
+  var ns = window.ProtectionDirectory;
+  if (!element || typeof L === "undefined" || !ns || !ns.areaLayer) { return; }
+  var config = JSON.parse(element.getAttribute("data-config") || "{}");
+  var map = ns.baseMap(element, config);
+
+  var overlays = {};
+  var places = ns.areaLayer(map, config);
+  Object.keys(places.overlays).forEach(function (label) {
+    overlays[label] = places.overlays[label];
+  });
+  overlays["Migration routes"] = ns.routesLayer(map, config.routesUrl);
+  var picker = document.querySelector(".district-picker");
+  if (picker && ns.districtsLayer) {
+    overlays["Consular districts"] = ns.districtsLayer(map, picker);
+  }
+  L.control.layers(null, overlays, { collapsed: true }).addTo(map);
+
+  // A phone's narrow map shows the same region one zoom level out.
+  var center = config.center || [-88, 17];
+  var zoom = (config.zoom || 4) - (element.clientWidth < 500 ? 1 : 0);
+  map.setView([center[1], center[0]], zoom);
+})();

@@ -1,0 +1,128 @@
+"""The GeoJSON both faces send: the API's responses and the pages' exports.
+
+Every feature is a location with its public properties (``places.schemas``) plus what the
+search computed (distance, rank, open state, position along a route).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from directory.consular.models import ConsularDistrict
+from directory.consular.services import Partner, ServingOffice
+from directory.corridors.services import CorridorLocation, CorridorQuery, CorridorResult
+from directory.places.map_area import AreaContent
+from directory.places.nearest import NearbyLocation
+from directory.places.schemas import location_feature
+from directory.web.cursor import Cursor
+
+
+def nearby_feature(result: NearbyLocation) -> dict[str, Any]:
+    state = result.state
+    return location_feature(
+        result.location,
+        distance_m=round(result.distance_m, 1),
+        rank=result.rank,
+        open_now=state.is_open,
+        state=state.reason,
+        closes_at=state.closes_at,
+        opens_at=state.opens_at,
+    )
+
+
+def area_collection(content: AreaContent) -> dict[str, Any]:
+    """Points carry ``{"id", "name", "kind"}``; clusters ``{"cluster": true, "count"}``."""
+    points = [
+        {
+            "type": "Feature",
+            "id": point.id,
+            "geometry": {"type": "Point", "coordinates": [point.lon, point.lat]},
+            "properties": {"id": point.id, "name": point.name, "kind": point.kind},
+        }
+        for point in content.points
+    ]
+    clusters = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [cluster.lon, cluster.lat]},
+            "properties": {"cluster": True, "count": cluster.count},
+        }
+        for cluster in content.clusters
+    ]
+    return {"type": "FeatureCollection", "features": points + clusters}
+
+
+def partner_feature(partner: Partner) -> dict[str, Any]:
+    return location_feature(partner.location, distance_m=round(partner.distance_m, 1))
+
+
+def district_summary(district: ConsularDistrict | None) -> dict[str, Any] | None:
+    if district is None:
+        return None
+    return {
+        "nationality": district.nationality_code,
+        "origin": district.origin.value,
+        "source": district.source,
+    }
+
+
+def serving_feature(result: ServingOffice) -> dict[str, Any]:
+    district = result.district
+    return location_feature(
+        result.location,
+        match=result.match,
+        distance_m=round(result.distance_m, 1),
+        nationality=result.nationality,
+        district=(
+            None
+            if district is None
+            else {"origin": district.origin.value, "source": district.source}
+        ),
+    )
+
+
+def partners_collection(
+    office: Any, district: ConsularDistrict, partners: list[Partner], office_url: str | None
+) -> dict[str, Any]:
+    office_summary = {"id": office.id, "name": office.display_name}
+    if office_url is not None:
+        office_summary["url"] = office_url
+    return {
+        "type": "FeatureCollection",
+        "office": office_summary,
+        "district": district_summary(district),
+        "features": [partner_feature(partner) for partner in partners],
+    }
+
+
+def corridor_feature(item: CorridorLocation) -> dict[str, Any]:
+    return location_feature(
+        item.location,
+        along_km=round(item.along_m / 1000, 2),
+        offset_km=round(item.offset_m / 1000, 2),
+        rank=item.rank,
+        open_now=item.state.is_open,
+        state=item.state.reason,
+    )
+
+
+def corridor_collection(
+    result: CorridorResult, query: CorridorQuery, route: dict[str, Any]
+) -> dict[str, Any]:
+    last = result.items[-1] if result.more and result.items else None
+    start = result.start
+    return {
+        "type": "FeatureCollection",
+        "features": [corridor_feature(item) for item in result.items],
+        "route": {**route, "length_km": round(result.length_m / 1000, 2)},
+        "buffer_km": query.buffer_km,
+        "from": (
+            {
+                "along_km": round(start.along_m / 1000, 2),
+                "offset_km": round(start.offset_m / 1000, 2),
+            }
+            if start
+            else None
+        ),
+        "next_cursor": Cursor(*last.sort_key).encode() if last else None,
+    }
