@@ -12,6 +12,7 @@ from directory.consular.models import ConsularDistrict
 from directory.consular.services import Partner, ServingOffice
 from directory.corridors.services import CorridorLocation, CorridorQuery, CorridorResult
 from directory.places.map_area import AreaContent
+from directory.places.models import Location
 from directory.places.nearest import NearbyLocation
 from directory.places.schemas import location_feature
 from directory.web.cursor import Cursor
@@ -82,7 +83,7 @@ def serving_feature(result: ServingOffice) -> dict[str, Any]:
 
 
 def partners_collection(
-    office: Any, district: ConsularDistrict, partners: list[Partner], office_url: str | None
+    office: Location, district: ConsularDistrict, partners: list[Partner], office_url: str | None
 ) -> dict[str, Any]:
     office_summary = {"id": office.id, "name": office.display_name}
     if office_url is not None:
