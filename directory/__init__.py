@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask
 from flask_compress import Compress
 from flask_migrate import Migrate
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from directory import config as app_config
 from directory import privacy
@@ -44,6 +45,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             "otherwise export DATABASE_URL=postgresql://user@host:port/dbname"
         )
 
+    if proxies := app.config["TRUSTED_PROXIES"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     privacy.install()
     db.init_app(app)
     migrate.init_app(app, db)
@@ -52,10 +55,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from directory import cli
     from directory.api import api
     from directory.public import public
-    from directory.web import errors, http
+    from directory.web import errors, http, security
 
     errors.register(app)
     http.register(app)
+    security.register(app)
     cli.register(app)
     app.register_blueprint(public)
     app.register_blueprint(api, url_prefix="/api/v1")

@@ -50,6 +50,9 @@ def from_environment() -> dict[str, Any]:
         # a key made up per process would sign out everybody at each restart, and differ
         # between gunicorn's workers.
         "SECRET_KEY": os.environ.get("SECRET_KEY", ""),
+        # How many reverse proxies stand in front of the app (0: none). Their X-Forwarded-*
+        # headers are trusted that far, so HTTPS and the client address are seen as sent.
+        "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
         # "development" (what `make` exports) lets the app run without SECRET_KEY.
         "DIRECTORY_ENV": os.environ.get("DIRECTORY_ENV", "production"),
         # The only host besides ours that public pages may contact. Empty: no base map,

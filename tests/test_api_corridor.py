@@ -176,7 +176,6 @@ def test_an_archived_route_is_a_404(client, route_with_places, db_session):
         ("network=NOPE", "network"),
         ("kind=spaceport", "kind"),
         ("open_now=maybe", "open_now"),
-        ("colour=red", "colour"),
     ],
 )
 def test_bad_parameters_are_a_400_naming_them(client, route_with_places, query, parameter):

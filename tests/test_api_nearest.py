@@ -71,7 +71,6 @@ def test_an_empty_result_is_an_empty_collection(client, two_places):
         ("lat=0&lon=0&kind=spaceport", "kind"),
         ("lat=0&lon=0&open_now=maybe", "open_now"),
         ("lat=0&lon=0&free=perhaps", "free"),
-        ("lat=0&lon=0&colour=red", "colour"),
     ],
 )
 def test_bad_input_is_a_400_naming_the_parameter(client, two_places, query, parameter):

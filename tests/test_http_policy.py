@@ -94,3 +94,23 @@ def test_a_route_that_declares_nothing_gets_the_safe_default(test_database):
     client = app.test_client()
     assert client.get("/undeclared").headers["Cache-Control"] == "private, no-store"
     assert client.get("/declared").headers["Cache-Control"] == "public, max-age=60"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/near?q=Tapachula",
+        "/consulates/serving?nationality=GT&q=Tapachula",
+        "/routes/policy-route?q=Tapachula",
+        "/api/v1/locations/nearest?lat=14.9&lon=-92.26",
+        "/api/v1/consulates/serving?nationality=GT&lat=14.9&lon=-92.26",
+        "/api/v1/routes/policy-route/corridor",
+    ],
+)
+def test_tracking_parameters_in_a_shared_link_are_ignored(client, directory, url):
+    plain = client.get(url)
+    separator = "&" if "?" in url else "?"
+    tracked = client.get(f"{url}{separator}fbclid=IwAR0x&utm_source=whatsapp&colour=red")
+    assert plain.status_code == 200
+    assert tracked.status_code == 200
+    assert tracked.get_data() == plain.get_data()

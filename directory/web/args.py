@@ -5,7 +5,8 @@ Semantics shared by every page and API endpoint:
 * a blank value is a field left empty in a form: the same as not sending it;
 * a list field takes every repeated value (``category=food&category=shelter``); any other
   field takes the last non-blank one;
-* a parameter the schema does not know is an error (it is usually a typo);
+* parameters no schema knows are ignored, on pages and in the API alike: shared links
+  carry ``fbclid``, ``utm_*`` and the like, and a link must not break because of them;
 * invalid input is one ``ApiError`` (400, ``invalid_parameter``) whose message names the
   first bad parameter and whose details list every problem by parameter.
 """
@@ -51,7 +52,7 @@ class QueryParser(FlaskParser):
         )
 
 
-parser = QueryParser(unknown=ma.RAISE)
+parser = QueryParser(unknown=ma.EXCLUDE)
 
 
 def read_query(schema: ma.Schema) -> dict[str, Any]:
