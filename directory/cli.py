@@ -10,6 +10,7 @@ from typing import Any
 import click
 from flask import Flask
 from flask.cli import AppGroup
+from sqlalchemy import text
 
 from directory.consular.districts import (
     DistrictError,
@@ -45,8 +46,15 @@ seeds_dir_option = click.option(
 )
 
 
+def _without_statement_limit() -> None:
+    """Lift the web requests' statement timeout for this command's transaction: loading
+    and computing legitimately run long statements (``SET LOCAL`` ends with the commit)."""
+    db.session.execute(text("SET LOCAL statement_timeout = 0"))
+
+
 def _load_all_or_nothing(what: str, load: Callable[..., Any], path: Path) -> None:
     """Run a loader in one transaction: commit all of it, or nothing and say why."""
+    _without_statement_limit()
     try:
         report = load(db.session, path, progress=_progress_bar)
     except LOAD_ERRORS as error:
@@ -82,6 +90,7 @@ def districts_compute() -> None:
     Among the offices of one nationality in one host country, each gets the part of the
     country nearest to it; official districts are kept and the others share the rest.
     """
+    _without_statement_limit()
     report = compute_districts(db.session, progress=_progress_bar)
     db.session.commit()
     click.echo(f"Districts: {report.summary()}.")

@@ -40,12 +40,33 @@ def check_secret_key(config: dict[str, Any]) -> None:
     )
 
 
+def engine_options(statement_timeout_ms: int, idle_in_transaction_ms: int) -> dict[str, Any]:
+    """How the app connects: every statement bounded in time, so a slow or locked query
+    ends in the database (the request answers 503) instead of tying up a worker."""
+    limits = (
+        f"-c statement_timeout={statement_timeout_ms} "
+        f"-c idle_in_transaction_session_timeout={idle_in_transaction_ms}"
+    )
+    return {
+        # A connection the database dropped (a restart) is replaced, not handed out.
+        "pool_pre_ping": True,
+        # SQL errors must not print a searcher's coordinates or terms.
+        "hide_parameters": True,
+        # Fail fast when the server does not answer at all: the request gets a 503.
+        "connect_args": {"options": limits, "connect_timeout": 3},
+    }
+
+
 def from_environment() -> dict[str, Any]:
     """The settings of this process, read once when the app is created."""
     return {
         "SQLALCHEMY_DATABASE_URI": sqlalchemy_url(os.environ.get("DATABASE_URL", "")),
-        # hide_parameters: SQL errors must not print a searcher's coordinates or terms.
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
+        # Commands that load or compute (seed, gazetteer, districts) lift the statement
+        # limit for their own transaction (``directory.cli``).
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(
+            int(os.environ.get("STATEMENT_TIMEOUT_MS", "10000")),
+            int(os.environ.get("IDLE_IN_TRANSACTION_TIMEOUT_MS", "30000")),
+        ),
         # Signs session cookies. Required outside development (see ``check_secret_key``):
         # a key made up per process would sign out everybody at each restart, and differ
         # between gunicorn's workers.

@@ -7,9 +7,11 @@ and the client gets the same shape without internals.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from directory.db import db
@@ -47,6 +49,32 @@ def error_response(
     return jsonify(body), status
 
 
+# A database outage is logged once a minute, in one line: not a traceback per request.
+OUTAGE_LOG_INTERVAL_S = 60.0
+RETRY_AFTER_S = 5
+_last_outage_log = 0.0
+
+
+def _log_outage(app: Flask, error: OperationalError) -> None:
+    global _last_outage_log
+    now = time.monotonic()
+    if now - _last_outage_log >= OUTAGE_LOG_INTERVAL_S:
+        _last_outage_log = now
+        # The class and SQLSTATE only: the statement could hold a searcher's position.
+        reason = type(error.orig).__name__ if error.orig is not None else type(error).__name__
+        code = getattr(error.orig, "pgcode", None) or "-"
+        app.logger.error("database unavailable (%s, SQLSTATE %s); answering 503", reason, code)
+
+
+def _rollback_quietly() -> None:
+    """Roll the session back; on a dead connection that can fail too, and must not mask
+    the answer."""
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:
+        db.session.close()
+
+
 def _wants_json() -> bool:
     return request.path.startswith("/api/")
 
@@ -66,9 +94,24 @@ def register(app: Flask) -> None:
             return error_response(code, error.description or error.name, status)
         return render_template("error.html", status=status, title=error.name), status
 
+    @app.errorhandler(OperationalError)
+    def handle_database_unavailable(error: OperationalError):
+        """The database is down, restarting, or a statement ran out of time: a 503 that
+        says to try again, at once (no retries that would hold the worker)."""
+        _rollback_quietly()
+        _log_outage(app, error)
+        message = "The directory cannot answer right now; please try again in a few seconds."
+        if _wants_json():
+            response, status = error_response("unavailable", message, 503)
+        else:
+            page = render_template("error.html", status=503, title="Try again soon", text=message)
+            response, status = app.make_response(page), 503
+        response.headers["Retry-After"] = str(RETRY_AFTER_S)
+        return response, status
+
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):
-        db.session.rollback()
+        _rollback_quietly()
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
         if _wants_json():
             return error_response("internal_error", "Something went wrong on our side.", 500)
