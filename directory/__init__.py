@@ -54,6 +54,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from directory import cli
     from directory.api import api
+    from directory.ops import ops
     from directory.public import public
     from directory.web import errors, http, security
 
@@ -61,6 +62,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     http.register(app)
     security.register(app)
     cli.register(app)
+    app.register_blueprint(ops)
     app.register_blueprint(public)
     app.register_blueprint(api, url_prefix="/api/v1")
     return app

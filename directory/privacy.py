@@ -18,9 +18,11 @@ from __future__ import annotations
 import logging
 import re
 
-# The logger the development server writes its access log to.
-REQUEST_LOGGERS = ("werkzeug", "gunicorn.access")
-_QUERY = re.compile(r"\?[^\s\"']*")
+# The loggers that print request lines: the development server's, gunicorn's access log and
+# gunicorn's error log ("Error handling request GET /…?lat=…", malformed request lines).
+REQUEST_LOGGERS = ("werkzeug", "gunicorn.access", "gunicorn.error")
+# Everything from "?" to the next white space: a query may hold quotes (O'Higgins).
+_QUERY = re.compile(r"\?\S*")
 
 
 def redact_query_strings(text: str) -> str:

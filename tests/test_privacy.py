@@ -45,3 +45,35 @@ def test_searches_leave_no_trace_in_the_logs(live_app_factory, caplog, capfd):
     assert "/api/v1/locations/nearest?[redacted]" in everything  # the access log did run
     for secret in (SECRET_LAT, SECRET_LON, SECRET_TERM):
         assert secret not in everything
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '"GET /near?q=Villa+O\'Higgins&lat=1 HTTP/1.1" 200 -',
+        "Error handling request GET /api/v1/locations/nearest?lat=-47.0&lon=-72.5",
+        "Invalid request from ip=127.0.0.1: Invalid HTTP request line: 'GET /near?q=O\"Hi x'",
+    ],
+)
+def test_every_byte_of_a_query_is_cut_whatever_it_holds(line):
+    redacted = redact_query_strings(line)
+    assert "?[redacted]" in redacted
+    for secret in ("Higgins", "-47.0", "-72.5", "Hi"):
+        assert secret not in redacted
+
+
+def test_gunicorns_error_log_is_filtered_too(app):
+    records = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            records.append(self.format(record))
+
+    logger = logging.getLogger("gunicorn.error")
+    handler = Keep()
+    logger.addHandler(handler)
+    try:
+        logger.error("Error handling request %s %s", "GET", "/near?q=Villa+O'Higgins")
+    finally:
+        logger.removeHandler(handler)
+    assert records == ["Error handling request GET /near?[redacted]"]
