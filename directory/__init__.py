@@ -56,10 +56,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from directory.api import api
     from directory.ops import ops
     from directory.public import public
-    from directory.web import errors, http, security
+    from directory.web import args, errors, http, security
 
     errors.register(app)
     http.register(app)
+    app.before_request(args.refuse_nul_bytes)
     security.register(app)
     cli.register(app)
     app.register_blueprint(ops)

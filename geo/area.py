@@ -14,6 +14,8 @@ from sqlalchemy import ColumnElement, Select, cast, func, select
 
 from geo.coordinates import CoordinateError, LonLat
 
+POLE_LIMIT = 89.999999
+
 
 @dataclass(frozen=True, slots=True)
 class BBox:
@@ -36,7 +38,11 @@ class BBox:
         return cls(low.lon, low.lat, high.lon, high.lat)
 
     def envelope(self) -> ColumnElement:
-        return func.ST_MakeEnvelope(self.min_lon, self.min_lat, self.max_lon, self.max_lat, 4326)
+        """The box as a polygon. Its latitudes stop just short of the poles: an edge along a
+        pole is degenerate on the sphere, and geography refuses it (no place lies there)."""
+        south = max(self.min_lat, -POLE_LIMIT)
+        north = min(self.max_lat, POLE_LIMIT)
+        return func.ST_MakeEnvelope(self.min_lon, south, self.max_lon, north, 4326)
 
 
 def within(point: ColumnElement, bbox: BBox) -> ColumnElement:

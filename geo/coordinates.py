@@ -43,6 +43,8 @@ def coordinate(name: str, value: float | str) -> float:
         number = float(value)
     except (TypeError, ValueError):
         raise CoordinateError(name, "must be a number") from None
+    except OverflowError:  # an integer too large for a float: 10**400
+        raise CoordinateError(name, "must be finite (not NaN or infinity)") from None
     if not math.isfinite(number):
         raise CoordinateError(name, "must be finite (not NaN or infinity)")
     limit = RANGES[name]

@@ -16,6 +16,7 @@ locates points on geometry only:
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -25,9 +26,16 @@ from sqlalchemy import ColumnElement, Select, cast, func, literal, select
 from sqlalchemy.dialects.postgresql import distinct_on
 
 from geo.coordinates import SRID, LonLat, point_geometry
-from geo.geojson import read_geometry
+from geo.geojson import GeometryError, read_geometry
 
 MAX_POSITIONS = 10_000
+# The work of a search along a line grows with its length (the index is asked piece by
+# piece). The longest route of the region, Colombia to the US border, is about 6,000 km.
+MAX_LINE_KM = 10_000.0
+# Two positions this far apart (degrees of arc) are nearly antipodal: the edge between them
+# is ambiguous on the sphere, and PostGIS refuses it.
+MAX_EDGE_DEG = 179.0
+EARTH_RADIUS_KM = 6371.0088
 MIN_PIECE_M = 20_000
 REACH_SLACK = 1e-3
 
@@ -39,7 +47,32 @@ def read_line(data: Any, max_positions: int = MAX_POSITIONS) -> list[LonLat]:
     at most ``max_positions``, not all at the same place; else ``GeometryError``.
     """
     geometry = read_geometry(data, ("LineString",), max_positions=max_positions)
-    return [LonLat(float(position[0]), float(position[1])) for position in geometry["coordinates"]]
+    positions = [LonLat(float(p[0]), float(p[1])) for p in geometry["coordinates"]]
+    length_km = 0.0
+    for index, (start, end) in enumerate(itertools.pairwise(positions)):
+        arc = arc_degrees(start, end)
+        if arc > MAX_EDGE_DEG:
+            raise GeometryError(
+                "coordinates",
+                f"positions {index} and {index + 1} are nearly opposite on the globe; "
+                "add positions between them",
+            )
+        length_km += math.radians(arc) * EARTH_RADIUS_KM
+    if length_km > MAX_LINE_KM:
+        raise GeometryError(
+            "coordinates",
+            f"the line is {length_km:,.0f} km long; at most {MAX_LINE_KM:,.0f} km is searched",
+        )
+    return positions
+
+
+def arc_degrees(start: LonLat, end: LonLat) -> float:
+    """The great-circle angle between two positions, in degrees (haversine)."""
+    lat1, lat2 = math.radians(start.lat), math.radians(end.lat)
+    half_dlat = (lat2 - lat1) / 2
+    half_dlon = math.radians(end.lon - start.lon) / 2
+    h = math.sin(half_dlat) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin(half_dlon) ** 2
+    return math.degrees(2 * math.asin(min(1.0, math.sqrt(h))))
 
 
 def linestring_wkt(positions: Sequence[LonLat]) -> str:

@@ -47,7 +47,9 @@ def down_client(test_database, monkeypatch):
 def test_an_api_call_during_an_outage_is_a_quick_503_in_the_error_shape(down_client, url):
     started = time.monotonic()
     response = down_client.get(url)
-    assert time.monotonic() - started < 1.0
+    # No hang: nothing waits for the 3 s connect timeout, let alone a worker's 30 s. (A
+    # bound, not a speed figure: those come from bench/.)
+    assert time.monotonic() - started < 3.0
     assert response.status_code == 503
     assert response.json["error"]["code"] == "unavailable"
     assert response.headers["Retry-After"] == "5"
@@ -78,7 +80,7 @@ def test_a_statement_past_the_timeout_is_a_503(test_database):
 
     @app.get("/api/v1/slow")
     def slow():
-        db.session.execute(text("SELECT pg_sleep(2)"))
+        db.session.execute(text("SELECT pg_sleep(10)"))
         return "finished"
 
     @app.get("/api/v1/quick")
@@ -89,7 +91,7 @@ def test_a_statement_past_the_timeout_is_a_503(test_database):
     client = app.test_client()
     started = time.monotonic()
     response = client.get("/api/v1/slow")
-    assert time.monotonic() - started < 1.0  # the database ended it, not the sleep
+    assert time.monotonic() - started < 5.0  # the database ended it, not the 10 s sleep
     assert response.status_code == 503
     assert response.json["error"]["code"] == "unavailable"
     assert client.get("/api/v1/quick").status_code == 200  # the connection is fine after

@@ -15,7 +15,7 @@ from directory.api import api
 from directory.corridors.services import CorridorQuery, line_corridor, route_corridor
 from directory.db import db
 from directory.web import http
-from directory.web.args import read_query
+from directory.web.args import read_json_body, read_query
 from directory.web.errors import invalid_parameter
 from directory.web.features import corridor_collection
 from directory.web.lookups import location_filters, route_or_404
@@ -56,7 +56,7 @@ def line_corridor_view() -> Response:
     query = corridor_query(read_query(CorridorArgs()))
     request.max_content_length = MAX_BODY_BYTES
     try:
-        positions = read_line(request.get_json(force=True, silent=True))
+        positions = read_line(read_json_body())
     except GeometryError as error:
         raise invalid_parameter(error.name, error.message) from None
     result = line_corridor(db.session, positions, query)

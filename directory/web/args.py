@@ -13,6 +13,7 @@ Semantics shared by every page and API endpoint:
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import marshmallow as ma
@@ -21,7 +22,7 @@ from marshmallow import ValidationError, fields
 from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import MultiDict
 
-from directory.web.errors import ApiError
+from directory.web.errors import ApiError, invalid_parameter
 from geo.coordinates import CoordinateError, LonLat, coordinate
 
 
@@ -58,6 +59,32 @@ parser = QueryParser(unknown=ma.EXCLUDE)
 def read_query(schema: ma.Schema) -> dict[str, Any]:
     """The current request's query string loaded with ``schema``, or an ``ApiError``."""
     return parser.parse(schema, request, location="query")
+
+
+def refuse_nul_bytes() -> None:
+    """Refuse a NUL byte anywhere in the path or the query string (a 400 naming where).
+
+    No text of ours holds one, and PostgreSQL refuses it in a string: left alone it would
+    reach a query and end as a 500. Registered as a ``before_request`` hook.
+    """
+    if "\x00" in request.path:
+        raise invalid_parameter("path", "must not contain NUL characters")
+    for name, value in request.args.items(multi=True):
+        if "\x00" in name or "\x00" in value:
+            raise invalid_parameter(name.replace("\x00", "") or "query", NO_NUL)
+
+
+NO_NUL = "must not contain NUL characters"
+
+
+def read_json_body() -> Any:
+    """The request body as JSON, whatever its content type; anything that is not JSON
+    (nested past the parser's depth included) is a 400 naming ``body``. The body's size is
+    bounded by ``request.max_content_length`` (413 past it, chunked bodies included)."""
+    try:
+        return json.loads(request.get_data(cache=False))
+    except (ValueError, RecursionError):
+        raise invalid_parameter("body", "is not a JSON document") from None
 
 
 def _first_message(messages: Any) -> str:
