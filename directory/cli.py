@@ -46,15 +46,26 @@ seeds_dir_option = click.option(
 )
 
 
-def _without_statement_limit() -> None:
-    """Lift the web requests' statement timeout for this command's transaction: loading
-    and computing legitimately run long statements (``SET LOCAL`` ends with the commit)."""
+# Any constant: the key of the advisory lock that loading commands take (pg_advisory_xact_lock).
+LOAD_LOCK_KEY = 7_261_120_259
+
+
+def _begin_load() -> None:
+    """Start a loading command's transaction: one load at a time, no statement limit.
+
+    Two loads at once (two `flask seed demo`, a seed beside `districts compute`) would both
+    see a record missing and both insert it: the second would end in a raw integrity error.
+    The advisory lock makes the second wait for the first and then find its work done. The
+    web requests' statement timeout is lifted, since loading legitimately runs long
+    statements. Both end with the transaction.
+    """
     db.session.execute(text("SET LOCAL statement_timeout = 0"))
+    db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOAD_LOCK_KEY})
 
 
 def _load_all_or_nothing(what: str, load: Callable[..., Any], path: Path) -> None:
     """Run a loader in one transaction: commit all of it, or nothing and say why."""
-    _without_statement_limit()
+    _begin_load()
     try:
         report = load(db.session, path, progress=_progress_bar)
     except LOAD_ERRORS as error:
@@ -90,7 +101,7 @@ def districts_compute() -> None:
     Among the offices of one nationality in one host country, each gets the part of the
     country nearest to it; official districts are kept and the others share the rest.
     """
-    _without_statement_limit()
+    _begin_load()
     report = compute_districts(db.session, progress=_progress_bar)
     db.session.commit()
     click.echo(f"Districts: {report.summary()}.")

@@ -9,9 +9,15 @@ import math
 
 import pytest
 from shapely.geometry import Point, box, shape
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from directory.consular.models import ConsularDistrict, DistrictOrigin
+from directory.consular.services import (
+    PartnerQuery,
+    active_district,
+    district_geometry,
+    partners_in_district,
+)
 from directory.db import OrganizationKind, Population
 from directory.places.models import Network, ServiceCategory
 from tests import factories
@@ -421,3 +427,31 @@ def test_exports_of_unknown_offices_and_bad_filters_are_json_errors(client, offi
     bad = client.get(f"/consulates/{offices['tapachula'].id}/partners.geojson?kind=embassy")
     assert bad.status_code == 400
     assert bad.json["error"]["message"].startswith("kind: ")
+
+
+def test_a_recomputed_district_keeps_answering_for_a_request_that_read_it_before(
+    db_session, offices, partners
+):
+    # `flask districts compute` replaces a computed district by a new row (a new id) in one
+    # transaction; a request that looked the district up just before must still find the
+    # partners and the area, not an empty list that a cache would then keep.
+    office = offices["tapachula"]
+    before = active_district(db_session, office.id, "GT")
+    found_before = partners_in_district(db_session, office, before, PartnerQuery())
+    replacement = ConsularDistrict(
+        location_id=office.id,
+        nationality_code="GT",
+        origin=before.origin,
+        area=db_session.scalar(
+            select(ConsularDistrict.area).where(ConsularDistrict.id == before.id)
+        ),
+        source=before.source,
+    )
+    db_session.execute(delete(ConsularDistrict).where(ConsularDistrict.id == before.id))
+    db_session.add(replacement)
+    db_session.flush()
+    assert replacement.id != before.id
+    found_after = partners_in_district(db_session, office, before, PartnerQuery())
+    assert [p.location.id for p in found_after] == [p.location.id for p in found_before]
+    assert found_after  # the positive control: there are partners to find
+    assert district_geometry(db_session, before) is not None

@@ -96,7 +96,7 @@ def test_a_statement_past_the_timeout_is_a_503(test_database):
     assert response.json["error"]["code"] == "unavailable"
     assert client.get("/api/v1/quick").status_code == 200  # the connection is fine after
     with app.app_context():
-        cli._without_statement_limit()  # what the loading commands do
+        cli._begin_load()  # what the loading commands do
         db.session.execute(text("SELECT pg_sleep(0.3)"))
         db.session.rollback()
         db.engine.dispose()

@@ -64,7 +64,7 @@ def district_map_html(
     """The district of ``office`` for ``district.nationality_code``, with every partner
     organization inside it, as a standalone HTML document."""
     partners = partners_in_district(session, office, district, PartnerQuery())
-    geometry = district_geometry(session, district.id)
+    geometry = district_geometry(session, district)
     country = session.get(Country, district.nationality_code)
     nationality = country.name("en") if country else district.nationality_code
 

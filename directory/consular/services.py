@@ -174,7 +174,7 @@ def partners_in_district(
     rows = (
         apply_filters(active_locations(), query.filters, at)
         .where(Organization.kind.in_(PARTNER_KINDS))
-        .join(ConsularDistrict, ConsularDistrict.id == district.id)
+        .join(ConsularDistrict, _same_district(district))
         .where(func.ST_Covers(ConsularDistrict.area, func.geometry(Location.point)))
         .add_columns(distance.label("distance_m"))
         .order_by(distance, Location.id)
@@ -187,7 +187,18 @@ def partners_in_district(
     return [Partner(location, metres) for location, metres in session.execute(rows).all()]
 
 
-def district_geometry(session: Session, district_id: int) -> dict[str, Any] | None:
+def _same_district(district: ConsularDistrict) -> ColumnElement[bool]:
+    """SQL: the active district of ``district``'s office and nationality, by what it is and
+    not by its id: ``flask districts compute`` replaces computed districts (new ids) in one
+    transaction, and a request that read the old id must not then find nothing."""
+    return and_(
+        ConsularDistrict.location_id == district.location_id,
+        ConsularDistrict.nationality_code == district.nationality_code,
+        ConsularDistrict.archived_at.is_(None),
+    )
+
+
+def district_geometry(session: Session, district: ConsularDistrict) -> dict[str, Any] | None:
     """A district's area as a GeoJSON geometry for drawing (simplified when large)."""
     area = ConsularDistrict.area
     drawn = case(
@@ -197,9 +208,7 @@ def district_geometry(session: Session, district_id: int) -> dict[str, Any] | No
         ),
         else_=area,
     )
-    text = session.scalar(
-        select(func.ST_AsGeoJSON(drawn, 5)).where(ConsularDistrict.id == district_id)
-    )
+    text = session.scalar(select(func.ST_AsGeoJSON(drawn, 5)).where(_same_district(district)))
     return json.loads(text) if text else None
 
 

@@ -111,7 +111,7 @@ def _finder_map(position: LonLat | None, result: ServingOffice | None) -> dict[s
     if result is not None:
         config["office"] = _office_marker(result.location)
         config["district"] = (
-            district_geometry(db.session, result.district.id) if result.district else None
+            district_geometry(db.session, result.district) if result.district else None
         )
         config["match"] = result.match
     return config
@@ -217,7 +217,7 @@ def _partners_context(
         "links": _export_links(office.id),
         "map_config": map_base(
             office=_office_marker(office),
-            district=district_geometry(db.session, district.id),
+            district=district_geometry(db.session, district),
             partners=[_partner_marker(partner) for partner in shown],
         ),
     }
