@@ -74,6 +74,13 @@ def from_environment() -> dict[str, Any]:
         # How many reverse proxies stand in front of the app (0: none). Their X-Forwarded-*
         # headers are trusted that far, so HTTPS and the client address are seen as sent.
         "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
+        # Requests per client (a salted hash of its address) and window: the JSON API and
+        # the pages (searches, exports) have a budget each. Counters live in memory (per
+        # process) unless REDIS_URL names a Redis server shared by every worker.
+        "RATELIMIT_ENABLED": os.environ.get("RATELIMIT_ENABLED", "1") != "0",
+        "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL") or "memory://",
+        "RATE_LIMIT_API": os.environ.get("RATE_LIMIT_API", "120 per minute"),
+        "RATE_LIMIT_PAGES": os.environ.get("RATE_LIMIT_PAGES", "60 per minute"),
         # "development" (what `make` exports) lets the app run without SECRET_KEY.
         "DIRECTORY_ENV": os.environ.get("DIRECTORY_ENV", "production"),
         # The only host besides ours that public pages may contact. Empty: no base map,

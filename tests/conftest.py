@@ -86,6 +86,8 @@ def make_test_app(database_url: URL, **overrides: Any) -> Flask:
         "SQLALCHEMY_DATABASE_URI": database_url.render_as_string(hide_password=False),
         "SECRET_KEY": "test",
         "TILE_URL": "",
+        # Tests send requests faster than any person; tests/test_rate_limits.py turns it on.
+        "RATELIMIT_ENABLED": False,
         **overrides,
     }
     return create_app(config)
