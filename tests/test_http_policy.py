@@ -114,3 +114,28 @@ def test_tracking_parameters_in_a_shared_link_are_ignored(client, directory, url
     assert plain.status_code == 200
     assert tracked.status_code == 200
     assert tracked.get_data() == plain.get_data()
+
+
+@pytest.mark.parametrize("encoding", ["identity", "gzip"])
+def test_public_data_is_revalidated_with_a_weak_etag(test_database, encoding):
+    # Compress everything, so that the gzip case is a compressed answer.
+    client = make_test_app(test_database, COMPRESS_MIN_SIZE=0).test_client()
+    headers = {"Accept-Encoding": encoding}
+    first = client.get("/api/v1/routes", headers=headers)
+    assert first.status_code == 200
+    assert first.headers.get("Content-Encoding", "identity") == encoding
+    etag = first.headers["ETag"]
+    assert etag.startswith('W/"')  # compression keeps it as it is
+    again = client.get("/api/v1/routes", headers={**headers, "If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.get_data() == b""
+    # The positive control: a different validator gets the data.
+    other = client.get("/api/v1/routes", headers={**headers, "If-None-Match": 'W/"other"'})
+    assert other.status_code == 200
+    assert other.get_data() == first.get_data()
+
+
+def test_a_search_gets_no_validator(client, directory):
+    response = client.get("/api/v1/locations/nearest?lat=14.9&lon=-92.26")
+    assert response.status_code == 200
+    assert "ETag" not in response.headers

@@ -14,6 +14,7 @@ attach here too.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -76,8 +77,23 @@ def _apply(response: Response) -> Response:
     cache = declared_policy_of(current_app, request.endpoint) or SEARCH
     if response.status_code >= 400:
         cache = SEARCH  # an error is about this request: nobody else should be served it
-    response.headers["Cache-Control"] = cache.header_for(request.args)
+    header = cache.header_for(request.args)
+    response.headers["Cache-Control"] = header
+    if header.startswith("public") and response.status_code == 200:
+        _conditional(response)
     return response
+
+
+def _conditional(response: Response) -> None:
+    """A weak ETag on public data, and 304 Not Modified when the client has it already.
+
+    Weak: Flask-Compress leaves a weak validator as it is (it rewrites strong ones per
+    encoding), and the compressed and plain bodies mean the same.
+    """
+    if request.method not in ("GET", "HEAD") or response.direct_passthrough:
+        return
+    response.set_etag(hashlib.sha256(response.get_data()).hexdigest()[:32], weak=True)
+    response.make_conditional(request)
 
 
 def register(app: Flask) -> None:
