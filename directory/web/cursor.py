@@ -18,8 +18,6 @@ from typing import Any
 
 from marshmallow import ValidationError, fields
 
-from directory.web.errors import invalid_parameter
-
 NOT_OURS = "is not a cursor this API gave out"
 
 
@@ -52,14 +50,6 @@ class Cursor:
         if not math.isfinite(cursor.value) or cursor.id != row_id:
             raise CursorError(NOT_OURS)
         return cursor
-
-    @classmethod
-    def decode(cls, token: str) -> Cursor:
-        """``read``, with anything else a 400 for ``cursor``."""
-        try:
-            return cls.read(token)
-        except CursorError as error:
-            raise invalid_parameter("cursor", str(error)) from None
 
     @property
     def key(self) -> tuple[float, int]:
