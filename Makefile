@@ -31,13 +31,13 @@ help: ## Show this list of targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 run: seed $(STAMPS)/assets ## Set up, migrate, load the demo data and serve on http://127.0.0.1:5000
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	$(PYTHON) -m directory.devserver --host 127.0.0.1 --port 5000
 
 serve: seed $(STAMPS)/assets ## Like run, under gunicorn on http://127.0.0.1:8000 (gunicorn.conf.py)
 	$(VENV)/bin/gunicorn wsgi:app
 
 test: db $(STAMPS)/assets ## Set up, then run every test (a fresh test database each run)
-	@scripts/ensure-system-packages.sh --with-browser
+	@scripts/ensure-system-packages.sh --with-browser --with-db
 	$(PYTHON) -m pytest
 
 lint: $(STAMPS)/venv ## Check the code with ruff

@@ -22,6 +22,9 @@ limit_request_fields = 60
 accesslog = "-"
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
 errorlog = "-"
+# No control socket: gunicorn 27 puts one at ~/.gunicorn/gunicorn.ctl, shared by every
+# gunicorn of the user, and nothing here uses it.
+control_socket_disable = True
 
 
 def on_starting(_server):

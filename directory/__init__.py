@@ -56,7 +56,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from directory.api import api
     from directory.ops import ops
     from directory.public import public
-    from directory.web import args, errors, http, limits, security
+    from directory.web import args, cors, errors, http, limits, security
 
     errors.register(app)
     http.register(app)
@@ -67,4 +67,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(public)
     app.register_blueprint(api, url_prefix="/api/v1")
     limits.install(app, api=api, pages=public, exempt=ops)
+    cors.install(app)
     return app

@@ -19,6 +19,7 @@ from directory.consular.districts import (
 )
 from directory.db import db
 from directory.gazetteer.services import load_gazetteer
+from directory.privacy_check import privacy_cli
 from directory.seeding import SeedError, load_demo
 
 SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
@@ -122,3 +123,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(seed)
     app.cli.add_command(gazetteer)
     app.cli.add_command(districts)
+    app.cli.add_command(privacy_cli)

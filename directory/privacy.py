@@ -21,8 +21,9 @@ import re
 # The loggers that print request lines: the development server's, gunicorn's access log and
 # gunicorn's error log ("Error handling request GET /…?lat=…", malformed request lines).
 REQUEST_LOGGERS = ("werkzeug", "gunicorn.access", "gunicorn.error")
-# Everything from "?" to the next white space: a query may hold quotes (O'Higgins).
-_QUERY = re.compile(r"\?\S*")
+# Everything from "?" to the next white space: a query may hold quotes (O'Higgins). A "?"
+# at the end of a word ("out of memory?") starts no query and is left alone.
+_QUERY = re.compile(r"\?\S+")
 
 
 def redact_query_strings(text: str) -> str:

@@ -11,6 +11,13 @@
 # listening on 127.0.0.1 only, with trust authentication (a development database).
 # initdb and postgres refuse to run as root, so as root we run them as the "postgres"
 # system user (created by Debian's postgresql-common).
+#
+# Searchers' positions and terms must not reach the server log either: psycopg2 writes the
+# parameters into the SQL text, which PostgreSQL would log with any statement that fails or
+# is cancelled. Each `start` checks the settings below and, unless they are all in force,
+# writes them into the cluster's postgresql.auto.conf (ALTER SYSTEM) and reloads: a new
+# cluster, one made before this rule and one already running all get them, without a
+# restart (docs/postgresql-logging.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +27,24 @@ DATA=${PGDATA_LOCAL:-$PWD/.pgdata}
 URL="postgresql://postgres@127.0.0.1:${PGPORT_LOCAL}/${DB_NAME}"
 
 die() { echo "error: $*" >&2; exit 1; }
+
+# What the server may log: never a statement's text, its parameters or details quoting them.
+# (directory/privacy_check.py, `flask privacy check-db-logging`, checks the same list.)
+LOG_SETTINGS=(
+  log_min_error_statement=panic          # no STATEMENT line after an error or a cancel
+  log_error_verbosity=terse              # no DETAIL / HINT / QUERY / CONTEXT lines
+  log_statement=none
+  log_min_duration_statement=-1
+  log_min_duration_sample=-1
+  log_transaction_sample_rate=0
+  log_parameter_max_length=0
+  log_parameter_max_length_on_error=0
+  log_connections=off
+  log_disconnections=off
+  debug_print_parse=off
+  debug_print_rewritten=off
+  debug_print_plan=off
+)
 
 # The server binaries of the PostgreSQL version that has PostGIS installed.
 bindir() {
@@ -66,9 +91,31 @@ start() {
       -o "-p $PGPORT_LOCAL -c listen_addresses=127.0.0.1 -k $DATA -c fsync=off -c max_connections=200" start >/dev/null \
       || { tail -20 "$DATA/server.log" >&2; die "the local cluster did not start"; }
   fi
+  apply_log_settings
   if ! psql -h 127.0.0.1 -p "$PGPORT_LOCAL" -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname='$DB_NAME'" | grep -q 1; then
     psql -h 127.0.0.1 -p "$PGPORT_LOCAL" -U postgres -d postgres -qc "CREATE DATABASE $DB_NAME"
   fi
+}
+
+# Unless a new session already sees LOG_SETTINGS, write them into postgresql.auto.conf and
+# reload, then wait until a new session sees them (the reload is asynchronous), so that
+# nothing connects before they are in force.
+apply_log_settings() {
+  local psql=(psql -h 127.0.0.1 -p "$PGPORT_LOCAL" -U postgres -d postgres -qtAX -v ON_ERROR_STOP=1)
+  local commands=() check="SELECT true" setting name value _
+  for setting in "${LOG_SETTINGS[@]}"; do
+    name=${setting%%=*} value=${setting#*=}
+    commands+=(-c "ALTER SYSTEM SET $name = '$value'")
+    check+=" AND current_setting('$name') = '$value'"
+  done
+  [ "$("${psql[@]}" -c "$check")" = t ] && return 0
+  echo "==> setting the cluster's logging so that no statement text reaches its log"
+  "${psql[@]}" "${commands[@]}" -c "SELECT pg_reload_conf()" >/dev/null
+  for _ in $(seq 50); do
+    [ "$("${psql[@]}" -c "$check")" = t ] && return 0
+    sleep 0.1
+  done
+  die "the cluster did not take the logging settings (see $DATA/postgresql.auto.conf)"
 }
 
 stop() {

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
+from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from directory.places.models import ServiceCategory
 from tests import factories
@@ -225,6 +227,38 @@ def test_too_many_positions_is_a_400(client, route_with_places):
 def test_a_huge_body_is_refused_with_the_error_shape(client, route_with_places):
     response = client.post("/api/v1/corridor", data="[" + "0," * 600_000 + "0]")
     _assert_error(response, 413, None, code="request_entity_too_large")
+
+
+def _post_chunked(app, body: io.BytesIO):
+    """POST a body without Content-Length, as a server hands on a chunked one (input marked
+    terminated, as gunicorn does). Run as a server would: the test client rebuilds a
+    request from an environ and drops its stream."""
+    environ = EnvironBuilder(
+        path="/api/v1/corridor",
+        method="POST",
+        input_stream=body,
+        content_type="application/json",
+        headers={"Transfer-Encoding": "chunked"},
+    ).get_environ()
+    del environ["CONTENT_LENGTH"]
+    environ["wsgi.input_terminated"] = True
+    answer, status, headers = run_wsgi_app(app, environ, buffered=True)
+    return int(status.split()[0]), headers, b"".join(answer)
+
+
+def test_a_huge_chunked_body_is_refused_with_the_error_shape(app, route_with_places):
+    body = io.BytesIO(("[" + "0," * 600_000 + "0]").encode())
+    status, headers, answer = _post_chunked(app, body)
+    assert status == 413
+    assert headers["Content-Type"] == "application/json"
+    assert json.loads(answer)["error"]["code"] == "request_entity_too_large"
+    assert body.tell() <= 1_000_000  # reading stopped at the limit
+
+
+def test_a_small_chunked_body_is_read_whole(app, route_with_places):
+    line = {"type": "LineString", "coordinates": [[-92.3, 14.9], [-92.0, 15.5]]}
+    status, _headers, answer = _post_chunked(app, io.BytesIO(json.dumps(line).encode()))
+    assert status == 200, answer
 
 
 def test_get_is_not_allowed_on_the_line_endpoint(client, route_with_places):

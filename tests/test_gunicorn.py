@@ -89,3 +89,10 @@ def test_gunicorn_serves_and_logs_no_search(gunicorn):
     assert '"GET /api/v1/locations/nearest"' in text  # the access log did run
     for secret in (SECRET_LAT, SECRET_LON, SECRET_TOWN):
         assert secret not in text
+
+
+def test_gunicorn_names_no_versions(gunicorn):
+    base, _log = gunicorn
+    with urllib.request.urlopen(base + "/healthz", timeout=10) as response:
+        server = response.headers.get("Server", "")
+    assert not any(character.isdigit() for character in server), server

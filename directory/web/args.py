@@ -21,6 +21,7 @@ from flask import Request, request
 from marshmallow import ValidationError, fields
 from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from directory.web.errors import ApiError, invalid_parameter
 from geo.coordinates import CoordinateError, LonLat, coordinate
@@ -81,8 +82,14 @@ def read_json_body() -> Any:
     """The request body as JSON, whatever its content type; anything that is not JSON
     (nested past the parser's depth included) is a 400 naming ``body``. The body's size is
     bounded by ``request.max_content_length`` (413 past it, chunked bodies included)."""
+    data = request.get_data(cache=False)
+    limit = request.max_content_length
+    if request.content_length is None and limit is not None and len(data) >= limit:
+        # A chunked body gives no length to refuse up front, and werkzeug's reader stops
+        # quietly at the limit: what was read is cut short, so refuse it as too large.
+        raise RequestEntityTooLarge()
     try:
-        return json.loads(request.get_data(cache=False))
+        return json.loads(data)
     except (ValueError, RecursionError):
         raise invalid_parameter("body", "is not a JSON document") from None
 
