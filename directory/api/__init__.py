@@ -13,5 +13,7 @@ from directory.api import (  # noqa: E402,F401  (registers the routes)
     corridor,
     layers,
     locations,
+    openapi,
+    reference,
     towns,
 )
