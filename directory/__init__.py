@@ -56,6 +56,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from directory.api import api
     from directory.ops import ops
     from directory.public import public
+    from directory.tiles import views as tile_views
     from directory.web import args, cors, errors, http, limits, security
 
     errors.register(app)
@@ -67,5 +68,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(public)
     app.register_blueprint(api, url_prefix="/api/v1")
     limits.install(app, api=api, pages=public, exempt=ops)
+    tile_views.install(app)  # /tiles/…: the base map from our own origin, its own limit
     cors.install(app)
     return app

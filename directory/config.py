@@ -12,6 +12,9 @@ from typing import Any
 
 OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 OSM_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>'
+# How our tile cache names itself to the upstream; set TILE_USER_AGENT to add the site's
+# address and a contact, as tile servers' usage policies ask.
+DEFAULT_TILE_USER_AGENT = "protection-directory/0.1 (tile cache of a Protection Directory site)"
 
 
 def sqlalchemy_url(database_url: str) -> str:
@@ -83,10 +86,21 @@ def from_environment() -> dict[str, Any]:
         "RATE_LIMIT_PAGES": os.environ.get("RATE_LIMIT_PAGES", "60 per minute"),
         # "development" (what `make` exports) lets the app run without SECRET_KEY.
         "DIRECTORY_ENV": os.environ.get("DIRECTORY_ENV", "production"),
-        # The only host besides ours that public pages may contact. Empty: no base map,
+        # The upstream tile server, asked by our server only (directory/tiles): pages get
+        # their tiles from /tiles/{z}/{x}/{y}.png on our own origin. Empty: no base map,
         # only our own layers (country outlines, routes, places).
         "TILE_URL": os.environ.get("TILE_URL", OSM_TILES),
         "TILE_ATTRIBUTION": os.environ.get("TILE_ATTRIBUTION", OSM_ATTRIBUTION),
+        "TILE_USER_AGENT": os.environ.get("TILE_USER_AGENT") or DEFAULT_TILE_USER_AGENT,
+        # Where fetched tiles are kept ("": instance/tiles, git-ignored), and for how long
+        # at most (seconds; less when the upstream says so).
+        "TILE_CACHE_DIR": os.environ.get("TILE_CACHE_DIR", ""),
+        "TILE_CACHE_MAX_AGE": int(os.environ.get("TILE_CACHE_MAX_AGE", str(7 * 24 * 3600))),
+        # Fetches from the upstream at once per process, and how long one may take (s).
+        "TILE_UPSTREAM_CONCURRENCY": int(os.environ.get("TILE_UPSTREAM_CONCURRENCY", "2")),
+        "TILE_UPSTREAM_TIMEOUT": float(os.environ.get("TILE_UPSTREAM_TIMEOUT", "5")),
+        # Tiles fetched from the upstream per client and window (cached tiles do not count).
+        "TILE_RATE_LIMIT": os.environ.get("TILE_RATE_LIMIT", "300 per minute"),
         # Compress what we generate (pages, GeoJSON). Static files are streamed from disk;
         # Flask-Compress would read them whole and leave the file open, so it skips them.
         "COMPRESS_STREAMS": False,

@@ -92,6 +92,17 @@ class OperationalStatus(enum.StrEnum):
     TEMPORARILY_CLOSED = "temporarily_closed"
 
 
+class PositionPrecision(enum.StrEnum):
+    """How exactly a location's point is known: the door (``exact``), the street or block
+    (``street``), or only the town (``city``, a point in its centre). A page never claims
+    more than this: distances are rounded to it and directions to a ``city`` point search
+    the place's name instead of leading to the town square."""
+
+    EXACT = "exact"
+    STREET = "street"
+    CITY = "city"
+
+
 class Cost(enum.StrEnum):
     FREE = "free"
     LOW_COST = "low_cost"

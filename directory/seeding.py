@@ -21,9 +21,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from directory.accounts.models import ContactPerson, ContactRole
-from directory.corridors.models import Route
-from directory.db import CONSULAR_KINDS, Cost, OrganizationKind, Population
-from directory.io.csv_files import csv_rows, locale_columns, slugify, split_list
+from directory.corridors.models import Barrier, Route
+from directory.db import CONSULAR_KINDS, Cost, OrganizationKind, Population, PositionPrecision
+from directory.io.csv_files import csv_rows, locale_columns, read_flag, slugify, split_list
 from directory.io.loading import LoadError, Progress, no_progress
 from directory.places import opening_hours
 from directory.places.models import Country, Location, Network, Organization, ServiceCategory
@@ -66,6 +66,7 @@ class DemoSeeder:
         self.session.flush()
         self.locations()
         self.routes()
+        self.barriers()
         self.contact_persons()
         self.session.flush()
         return self.report
@@ -206,11 +207,17 @@ class DemoSeeder:
                     admin_area=row["admin_area"] or None,
                     country_code=row["country_code"],
                     point=position.to_wkt_element(),
+                    # A point is city-level unless the file says it is more exact.
+                    position_precision=PositionPrecision(
+                        row.get("position_precision") or PositionPrecision.CITY
+                    ),
                     categories=[categories[code] for code in split_list(row["categories"])],
                     populations=[Population(code).value for code in split_list(row["populations"])],
                     languages=split_list(row["languages"]),
                     cost=Cost(row["cost"]) if row["cost"] else None,
                     opening_hours=opening_hours.parse(row["opening_hours"]),
+                    hours_confirmed=read_flag(row.get("hours_confirmed", "")),
+                    intake_hours=opening_hours.parse(row.get("intake_hours", "")),
                     capacity=int(row["capacity"]) if row["capacity"] else None,
                     phones=split_list(row["phone"]),
                     whatsapp=row["whatsapp"] or None,
@@ -232,6 +239,31 @@ class DemoSeeder:
         if row["site_name"]:
             parts.append(slugify(row["site_name"]))
         return "demo:" + ":".join(parts)
+
+    def barriers(self) -> None:
+        """Areas no road crosses (the Darién Gap), with a warning in each language."""
+        path = self._path("barriers.geojson")
+        features = json.loads(path.read_text(encoding="utf-8"))["features"]
+        existing = self._existing(Barrier.code)
+        for feature in features:
+            props = feature["properties"]
+            if props["code"] in existing:
+                continue
+            area = shape(feature["geometry"])
+            if not isinstance(area, MultiPolygon) or not area.is_valid:
+                raise SeedError(f"{path.name}: barrier {props['code']} is not a valid MultiPolygon")
+            notes = locale_columns(props, "note_")
+            if not notes:
+                raise SeedError(f"{path.name}: barrier {props['code']} has no note_* warning")
+            self._add(
+                "barriers",
+                Barrier(
+                    code=props["code"],
+                    names=locale_columns(props, "name_"),
+                    notes=notes,
+                    area=from_shape(area, srid=4326),
+                ),
+            )
 
     def routes(self) -> None:
         path = self._path("routes.geojson")

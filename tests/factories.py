@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from directory.consular.models import ConsularDistrict, DistrictOrigin
 from directory.corridors.models import Route
-from directory.db import OrganizationKind
+from directory.db import OrganizationKind, PositionPrecision
 from directory.places.models import Country, Location, Organization
 from geo.coordinates import LonLat
 
@@ -63,7 +63,12 @@ def location(
     lat: float,
     country_code: str = "MX",
     city: str = "Test city",
+    *,
+    precision: PositionPrecision = PositionPrecision.EXACT,
+    hours_confirmed: bool = True,
 ) -> Location:
+    """A location as an organization described it: an exact point and confirmed hours,
+    unless a test says otherwise (the demo seeds are city-level and unconfirmed)."""
     number = next(_sequence)
     record = Location(
         external_id=f"test:{number}",
@@ -71,6 +76,8 @@ def location(
         city=city,
         country_code=country_code,
         point=LonLat(lon, lat).to_wkt_element(),
+        position_precision=precision,
+        hours_confirmed=hours_confirmed,
         source="tests",
     )
     session.add(record)

@@ -9,6 +9,7 @@ import re
 import pytest
 from shapely.geometry import box, shape
 
+from directory.consular.models import DistrictOrigin
 from directory.db import OrganizationKind
 from directory.places.models import Network
 from tests import factories
@@ -78,11 +79,13 @@ def test_the_finder_answers_with_the_office_whose_district_covers_the_place(clie
     assert response.status_code == 200
     assert "no-store" in response.headers["Cache-Control"]
     page = response.get_data(as_text=True)
-    assert "Its consular district covers this place" in page
+    # The fixture's district is computed: the page must not call it the official one.
+    assert "Its official consular district covers this place" not in page
+    assert "its official district may differ — call to confirm" in page
     assert 'data-match="district"' in page
     assert "Consulado de Guatemala en Tapachula" in page
     assert 'href="tel:+529626261252"' in page
-    assert "Not verified" in page
+    assert "Not verified" not in page  # no badge that every record carries
     assert f'href="/consulates/{consulate.id}"' in page
     config = _map_config(page)
     assert config["origin"] == [-92.5, 15.3]
@@ -96,10 +99,23 @@ def test_the_finder_says_when_only_the_nearest_office_is_found(client, directory
         as_text=True
     )
     assert 'data-match="nearest"' in page
-    assert re.search(
-        r"No consulate of Country GT covers this place; the nearest is [\d.]+ km away", page
-    )
+    assert "No consulate of Country GT covers this place; this is the nearest." in page
+    assert re.search(r"[\d,.]+ km in a straight line", page)
     assert "Consulado de Guatemala en Tapachula" in page
+
+
+def test_only_an_official_district_says_it_covers_the_place(client, db_session):
+    factories.country(db_session, "MX")
+    factories.country(db_session, "GT", (-92.3, 13.7, -88.2, 17.9))
+    office = factories.consular_office(db_session, "GT", -92.26, 14.9)
+    factories.district(
+        db_session, office, (-95.0, 14.5, -90.0, 18.0), origin=DistrictOrigin.OFFICIAL
+    )
+    page = client.get("/consulates/serving?nationality=GT&lat=15.3&lon=-92.5").get_data(
+        as_text=True
+    )
+    assert "Its official consular district covers this place." in page
+    assert "may differ" not in page
 
 
 def test_the_finder_finds_a_joint_office_for_each_nationality(client, directory):
@@ -154,8 +170,8 @@ def test_the_office_page_lists_its_district_partners_nearest_first(client, direc
     page = response.get_data(as_text=True)
     assert "Consulado de Guatemala en Tapachula" in page
     assert page.index("Albergue Belén") < page.index("Fray Matías de Córdova")
-    assert f'href="/places/{directory["shelter"].id}"' in page
-    assert f'href="/places/{directory["outside"].id}"' not in page
+    assert f'href="/places/{directory["shelter"].id}?back=' in page
+    assert f'href="/places/{directory["outside"].id}?' not in page
     assert "RNCOM" in page
     assert f'href="/consulates/{consulate.id}/partners.csv"' in page
     assert f'href="/consulates/{consulate.id}/partners.geojson"' in page

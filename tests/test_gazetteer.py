@@ -197,13 +197,18 @@ def test_api_finds_tecun_uman_first(client, small_gazetteer):
     assert response.status_code == 200
     assert "no-store" in response.headers["Cache-Control"]
     first = response.json["towns"][0]
+    # No country and no route is loaded here: nothing to say about the region.
     assert first == {
         "name": "Tecún Umán",
         "admin_area": "San Marcos",
         "country_code": "GT",
+        "label": "Tecún Umán, San Marcos, GT",
         "lat": 14.677,
         "lon": -92.139,
         "kind": "border_crossing",
+        "in_region": False,
+        "route_distance_km": None,
+        "far_from_routes": False,
     }
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+from html import unescape as html_unescape
 
 from directory.cli import SEEDS_DIR
-from directory.db import OperationalStatus
+from directory.db import Cost, OperationalStatus
 from directory.gazetteer.services import load_gazetteer
 from directory.places.models import ServiceCategory
 from directory.places.opening_hours import parse
@@ -44,8 +46,8 @@ def test_position_gives_a_ranked_list_with_links_and_status(client, db_session):
     assert 'href="geo:14.9,-92.2667' in html
     assert "Open 24 hours" in html
     assert "Full until 31 Jan 2099" in html
-    assert "Verified 2026-10-01" in html
-    assert "Not verified" in html
+    assert "Verified on 01 Oct 2026" in html
+    assert "Not verified" not in html  # no badge that every record carries
 
 
 def test_bad_form_input_says_what_to_fix(client, db_session):
@@ -71,6 +73,44 @@ def test_place_page_shows_everything_known(client, db_session):
     db_session.flush()
     html = client.get(f"/places/{shelter.id}").get_data(as_text=True)
     assert "Albergue Belén" in html
-    assert "Mo 08:00–16:00" in html
-    assert "America/Mexico_City" in html
+    assert "Monday to Friday:\n      08:00–16:00" in html
+    assert "Saturday and Sunday:\n      closed" in html
+    assert "Mexico City time" in html  # the zone as people know it
+    assert "America/Mexico_City" not in html
     assert client.get("/places/999999").status_code == 404
+
+
+def test_place_page_says_no_more_than_the_record(client, db_session):
+    shelter, _ = _places(db_session)
+    shelter.opening_hours = parse("Sa 09:00-13:00; Mo-Fr 08:00-16:00")
+    shelter.hours_confirmed = False
+    shelter.intake_hours = parse("Mo-Su 18:00-21:00")
+    shelter.populations = []
+    shelter.languages = ["es", "ht"]
+    shelter.cost = Cost.LOW_COST
+    db_session.flush()
+    html = client.get(f"/places/{shelter.id}").get_data(as_text=True)
+    days = [html.index(day) for day in ("Monday", "Saturday", "Sunday")]
+    assert days == sorted(days)  # the week from Monday, whatever order the JSON keeps
+    assert "Typical hours, not confirmed by the organization" in html
+    assert "Takes people in" in html
+    assert "18:00–21:00" in html
+    assert "<dt>For</dt>" not in html  # unknown is not "everyone"
+    assert "Spanish, Haitian Creole" in html
+    assert "Low cost" in html
+    assert "low_cost" not in html
+    assert "nobody has verified this record yet" in html
+
+
+def test_place_page_leads_back_to_the_search_it_came_from(client, db_session):
+    shelter, _ = _places(db_session)
+    search = client.get("/near?q=&lat=14.9&lon=-92.26").get_data(as_text=True)
+    link = re.search(rf'href="(/places/{shelter.id}\?back=[^"]+)"', search).group(1)
+    response = client.get(html_unescape(link))
+    page = response.get_data(as_text=True)
+    assert 'href="/near?' in page
+    assert "Back to the results" in page
+    assert response.headers["Cache-Control"] == "private, no-store"  # it holds the search
+    elsewhere = client.get(f"/places/{shelter.id}?back=https://evil.example/")
+    assert "evil.example" not in elsewhere.get_data(as_text=True)
+    assert "Back to the results" not in elsewhere.get_data(as_text=True)

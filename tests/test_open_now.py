@@ -154,3 +154,67 @@ def test_open_now_filter_in_search(db_session):
     assert open_ids(_local(MX, 2026, 11, 27, 12, 0)) == {day_only.id, always.id}
     assert open_ids(_local(MX, 2026, 11, 27, 22, 0)) == {always.id}
     assert open_ids(_local(MX, 2026, 12, 2, 12, 0)) == {day_only.id, always.id, full.id}
+
+
+# --- Hours the organization has not confirmed -------------------------------------------
+
+
+def test_typical_hours_never_make_a_place_open_now():
+    noon = _local(MX, 2026, 11, 27, 12, 0)
+    day = parse("Mo-Fr 08:00-16:00")
+    assert state_at(day, "open", None, MX, noon).is_open
+    probably = state_at(day, "open", None, MX, noon, confirmed=False)
+    assert (probably.is_open, probably.reason, probably.closes_at) == (
+        False,
+        "probably_open",
+        "16:00",
+    )
+    always = state_at({"always": True}, "open", None, MX, noon, confirmed=False)
+    assert (always.is_open, always.reason, always.always) == (False, "probably_open", True)
+    night = state_at(day, "open", None, MX, _local(MX, 2026, 11, 27, 22, 0), confirmed=False)
+    assert (night.is_open, night.reason, night.confirmed) == (False, "closed", False)
+    # A status set for the place still wins, confirmed hours or not.
+    full = state_at({"always": True}, "full", None, MX, noon, confirmed=False)
+    assert full.reason == "full"
+
+
+@pytest.fixture
+def shelters_with_typical_and_confirmed_hours(db_session):
+    factories.country(db_session, "MX", (-118.0, 14.5, -86.5, 32.8))
+    org = factories.organization(db_session, name="Albergue")
+    typical = factories.location(db_session, org, -92.27, 14.9, hours_confirmed=False)
+    typical.opening_hours = {"always": True}
+    confirmed = factories.location(db_session, org, -92.2, 14.9)
+    confirmed.opening_hours = {"always": True}
+    db_session.flush()
+    return typical, confirmed
+
+
+def test_the_open_now_filter_keeps_only_confirmed_hours(
+    db_session, shelters_with_typical_and_confirmed_hours
+):
+    typical, confirmed = shelters_with_typical_and_confirmed_hours
+    query = NearestQuery(LonLat(-92.27, 14.9), filters=LocationFilters(open_now=True))
+    at = _local(MX, 2026, 11, 28, 2, 0)  # 2 a.m.
+    assert {r.location.id for r in find_nearest(db_session, query, at=at)} == {confirmed.id}
+    everything = NearestQuery(LonLat(-92.27, 14.9))
+    states = {r.location.id: r.state for r in find_nearest(db_session, everything, at=at)}
+    assert states[typical.id].reason == "probably_open"
+    assert states[confirmed.id].is_open
+
+
+def test_pages_and_api_say_typical_hours_are_not_confirmed(
+    client, shelters_with_typical_and_confirmed_hours
+):
+    typical, confirmed = shelters_with_typical_and_confirmed_hours
+    page = client.get("/near?lat=14.9&lon=-92.27").get_data(as_text=True)
+    assert "Usually open 24 hours · hours not confirmed, call first" in page
+    assert page.count("Open 24 hours") == 1  # the confirmed one only
+    features = client.get("/api/v1/locations/nearest?lat=14.9&lon=-92.27").json["features"]
+    by_id = {feature["id"]: feature["properties"] for feature in features}
+    assert by_id[typical.id]["open_now"] is False
+    assert by_id[typical.id]["state"] == "probably_open"
+    assert by_id[typical.id]["hours_confirmed"] is False
+    assert by_id[confirmed.id]["open_now"] is True
+    filtered = client.get("/api/v1/locations/nearest?lat=14.9&lon=-92.27&open_now=true").json
+    assert [feature["id"] for feature in filtered["features"]] == [confirmed.id]

@@ -1,6 +1,6 @@
 import pytest
 
-from directory.places.opening_hours import OpeningHoursError, parse
+from directory.places.opening_hours import OpeningHoursError, parse, week_lines
 
 
 def test_empty_means_unknown():
@@ -47,3 +47,14 @@ def test_wrapping_day_range_and_overnight_hours():
 def test_bad_hours_say_what_is_wrong(text, message):
     with pytest.raises(OpeningHoursError, match=message):
         parse(text)
+
+
+def test_a_week_reads_from_monday_with_equal_days_together():
+    lines = week_lines(parse("Sa 09:00-13:00; Mo-Fr 08:00-14:00"))
+    assert [(line.first, line.last, line.ranges) for line in lines] == [
+        ("mo", "fr", (("08:00", "14:00"),)),
+        ("sa", "sa", (("09:00", "13:00"),)),
+        ("su", "su", ()),
+    ]
+    assert week_lines({"always": True}) == []
+    assert week_lines(None) == []

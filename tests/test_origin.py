@@ -24,13 +24,13 @@ def _lookup(db_session, query: str):
 def test_a_whole_name_offers_no_towns_it_merely_resembles(db_session):
     lookup = _lookup(db_session, "tapachula")
     assert lookup.origin is not None
-    assert lookup.origin.label == "Tapachula (MX)"
+    assert lookup.origin.label == "Tapachula, MX"
     assert all(place.name != "Tapauá" for place in lookup.alternatives)
 
 
 def test_a_whole_name_offers_the_other_towns_of_that_name(db_session):
     lookup = _lookup(db_session, "Santa Rosa de Lima")
-    assert lookup.origin.label == "Santa Rosa de Lima (SV)"  # the larger first
+    assert lookup.origin.label == "Santa Rosa de Lima, SV"  # the larger first
     assert [(place.name, place.country_code) for place in lookup.alternatives] == [
         ("Santa Rosa de Lima", "GT")
     ]
@@ -38,7 +38,7 @@ def test_a_whole_name_offers_the_other_towns_of_that_name(db_session):
 
 def test_part_of_a_name_offers_every_candidate(db_session):
     lookup = _lookup(db_session, "tapa")
-    assert lookup.origin.label == "Tapachula (MX)"
+    assert lookup.origin.label == "Tapachula, MX"
     assert "Tapauá" in {place.name for place in lookup.alternatives}
 
 

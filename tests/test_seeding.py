@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import io
+import re
 import unicodedata
 
 import pytest
@@ -11,12 +13,12 @@ from sqlalchemy import distinct, func, select
 
 from directory.accounts.models import ContactPerson
 from directory.cli import SEEDS_DIR
-from directory.corridors.models import Route
-from directory.db import OrganizationKind
+from directory.corridors.models import Barrier, Route
+from directory.db import OrganizationKind, PositionPrecision
 from directory.places.models import Country, Location, Network, Organization
 from directory.seeding import DEMO_SOURCE, SeedError, load_demo
 
-COUNTED = (Country, Network, Organization, Location, Route, ContactPerson)
+COUNTED = (Country, Network, Organization, Location, Route, ContactPerson, Barrier)
 SENDING_COUNTRIES = {"GT", "HN", "SV", "NI", "MX", "CR", "PA", "DO", "CO", "VE", "EC", "CU", "HT"}
 REQUIRED_PLACES = [
     "Necoclí", "Tecún Umán", "Paso Canoas", "Peñas Blancas", "Yaviza", "Metetí", "El Ceibo",
@@ -145,6 +147,37 @@ def test_place_list_has_the_transit_towns_gazetteers_miss():
         names = {_plain(row["name"]) for row in csv.DictReader(handle)}
     missing = [place for place in REQUIRED_PLACES if _plain(place) not in names]
     assert missing == []
+
+
+def test_demo_locations_claim_only_city_points_and_typical_hours(seeded):
+    """The demo points are town centres and its hours were never confirmed: the seeds say
+    so, and nothing can show a demo place as "open now" or to the metre."""
+    locations = seeded.scalars(select(Location)).all()
+    assert {location.position_precision for location in locations} == {PositionPrecision.CITY}
+    assert not any(location.hours_confirmed for location in locations)
+    assert any(location.opening_hours for location in locations)  # the hours are kept
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        ("position_precision", "rooftop", "'rooftop' is not a valid PositionPrecision"),
+        ("hours_confirmed", "maybe", "'maybe' is not one of true, false, yes, no"),
+        ("intake_hours", "Mo-Zz 08:00-10:00", "Zz"),
+    ],
+)
+def test_a_bad_certainty_cell_names_the_line(db_session, tmp_path, column, value, message):
+    _copy_seeds(tmp_path)
+    lines = (tmp_path / "locations.csv").read_text(encoding="utf-8").splitlines()
+    rows = list(csv.DictReader(lines))
+    rows[1][column] = value
+    output = io.StringIO()
+    writer = csv.DictWriter(output, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows[:3])
+    (tmp_path / "locations.csv").write_text(output.getvalue(), encoding="utf-8")
+    with pytest.raises(SeedError, match=rf"locations\.csv:3: .*{re.escape(message)}"):
+        load_demo(db_session, tmp_path)
 
 
 def _copy_seeds(target):

@@ -94,7 +94,10 @@ PARAMETER_DOCS: dict[str, str] = {
     "open_now": "Only places open now, in their own time zone (unknown hours never are; "
     "`full` or `temporarily_closed` until their expiry are not).",
     "free": "Only places whose services are free.",
-    "bbox": "The map area, `minLon,minLat,maxLon,maxLat` in degrees; minimum below maximum.",
+    "bbox": "The map area, `minLon,minLat,maxLon,maxLat` in degrees, edges included; "
+    "minLat below maxLat. A minLon greater than maxLon crosses the antimeridian "
+    "(`170,-10,-170,10`, as in RFC 7946); longitudes outside -180..180 are wrapped, and a "
+    "box 360° wide or wider covers every longitude.",
     "q": "A town's name as typed (accents, case, a prefix and small typos are forgiven).",
     "country": "Only towns of this country (ISO 3166 alpha-2).",
     "nationality": "A nationality: ISO 3166 alpha-2 of a country in the directory, any case.",

@@ -24,7 +24,7 @@ from typing import Any, ClassVar, TypeVar
 from marshmallow import Schema, fields, validate
 
 from directory.consular.models import DistrictOrigin
-from directory.db import Cost, OperationalStatus, OrganizationKind
+from directory.db import Cost, OperationalStatus, OrganizationKind, PositionPrecision
 from directory.gazetteer.models import TownKind
 from directory.places.schemas import LocationSchema
 
@@ -138,6 +138,9 @@ class LocationProperties(LocationSchema):
         "phones": "Phone numbers, international format.",
         "whatsapp": "A WhatsApp number.",
         "verified_at": "When somebody last checked these details; `null`: never.",
+        "hours_confirmed": "Whether the organization itself gave or confirmed "
+        "`opening_hours`; when false they are typical hours, which never make `open_now` "
+        "true.",
         "source": "Where the record comes from.",
     }
 
@@ -155,6 +158,21 @@ class LocationProperties(LocationSchema):
         validate=one_of(OperationalStatus),
         metadata={"description": "`full` or `temporarily_closed` until `status_until`."},
     )
+    position_precision = fields.String(
+        validate=one_of(PositionPrecision),
+        metadata={
+            "description": "How exactly the point is known: `exact` (the door), `street`, "
+            "or `city` (a point in the town's centre; distances to it are rounded to the "
+            "kilometre)."
+        },
+    )
+    intake_hours = fields.Dict(
+        allow_none=True,
+        metadata={
+            "description": "When a shelter takes people in, in the form of `opening_hours`; "
+            "`null` when unknown."
+        },
+    )
     opening_hours = fields.Dict(
         allow_none=True,
         metadata={
@@ -166,11 +184,15 @@ class LocationProperties(LocationSchema):
 
 OPEN_STATE = {
     "open_now": fields.Boolean(
-        metadata={"description": "Open at this moment, in the place's own time zone."}
+        metadata={
+            "description": "Open at this moment, in the place's own time zone, by hours the "
+            "organization confirmed. Typical hours never make it true (see `state`)."
+        }
     ),
     "state": fields.String(
         metadata={
             "description": "`open`, `closed`, `always` (24/7), `unknown` (no hours known), "
+            "`probably_open` (unconfirmed typical hours say open: call first), "
             "or its status (`full`, `temporarily_closed`)."
         }
     ),
@@ -197,9 +219,22 @@ NearbyProperties = exact(
     LocationProperties.from_dict(
         {
             "distance_m": fields.Float(
-                metadata={"description": "Metres from the point asked about, on the spheroid."}
+                metadata={
+                    "description": "Metres from the point asked about, on the spheroid, in a "
+                    "straight line, rounded to what `position_precision` allows (`street`: "
+                    "500 m, `city`: 5 km)."
+                }
             ),
             "rank": fields.Integer(validate=validate.Range(min=1)),
+            "across_barrier": fields.String(
+                allow_none=True,
+                metadata={
+                    "description": "The code of a barrier no road crosses (`darien-gap`) "
+                    "between the point asked about and the place: near in a straight line, "
+                    "days away on foot. Such places come after the help on the near side "
+                    "within 150 km, when there is any."
+                },
+            ),
             **OPEN_STATE,
             "closes_at": fields.String(
                 allow_none=True,
@@ -389,11 +424,42 @@ class PartnersCollection(Schema):
 @exact
 class Town(Schema):
     name = fields.String()
-    admin_area = fields.String(allow_none=True)
+    admin_area = fields.String(
+        allow_none=True,
+        metadata={"description": "The state, department or province; `null` when unknown."},
+    )
     country_code = fields.String()
+    label = fields.String(
+        metadata={
+            "description": "Name, admin area (when known) and country code, as "
+            "pages show it: `Ciudad Hidalgo, Chiapas, MX`. Sent back as `q`, it finds "
+            "this town first."
+        }
+    )
     lat = fields.Float(validate=validate.Range(-90, 90))
     lon = fields.Float(validate=validate.Range(-180, 180))
     kind = fields.String(validate=one_of(TownKind))
+    in_region = fields.Boolean(
+        metadata={
+            "description": "In a member country of the Regional Conference on Migration "
+            "or a country a route crosses: such towns rank first."
+        }
+    )
+    route_distance_km = fields.Float(
+        allow_none=True,
+        validate=validate.Range(min=0),
+        metadata={
+            "description": "Kilometres to the nearest migration route, on the spheroid; "
+            "`null` when the directory has no route."
+        },
+    )
+    far_from_routes = fields.Boolean(
+        metadata={
+            "description": "More than 200 km from every route (`route_distance_km`). "
+            'Pages ask "Did you mean" when such a town is not one where the directory '
+            "has places."
+        }
+    )
 
 
 @exact

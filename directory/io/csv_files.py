@@ -27,6 +27,17 @@ def split_list(value: str) -> list[str]:
     return [part.strip() for part in value.split(";") if part.strip()]
 
 
+FLAG_VALUES = {"true": True, "yes": True, "false": False, "no": False, "": False}
+
+
+def read_flag(value: str) -> bool:
+    """``true``/``yes`` or ``false``/``no``/blank (blank claims nothing, so false)."""
+    try:
+        return FLAG_VALUES[value.strip().lower()]
+    except KeyError:
+        raise ValueError(f"{value!r} is not one of true, false, yes, no") from None
+
+
 def locale_columns(row: dict[str, Any], prefix: str) -> dict[str, str]:
     """``{"name_en": "Shelter", "name_es": "Albergue"}`` → ``{"en": "Shelter", "es": …}``."""
     return {

@@ -69,7 +69,8 @@ def apply_filters(rows: Select, filters: LocationFilters, at: dt.datetime) -> Se
     if filters.free:
         rows = rows.where(Location.cost == Cost.FREE)
     if filters.open_now:
-        rows = rows.where(
+        # Only hours the organization confirmed can promise "open now" (opening_hours.py).
+        rows = rows.where(Location.hours_confirmed.is_(True)).where(
             func.is_open_at(
                 Location.opening_hours,
                 Location.status,

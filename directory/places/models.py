@@ -30,6 +30,7 @@ from directory.db import (
     Localized,
     OperationalStatus,
     OrganizationKind,
+    PositionPrecision,
     Versioned,
     enum_column,
     localized,
@@ -167,6 +168,12 @@ class Location(Versioned, Base):
     ``opening_hours`` is a weekly schedule ``{"mo": [["08:00", "16:00"]], …}``; ``None``
     means unknown and ``{"always": true}`` means 24/7 (see ``directory.places.opening_hours``).
     ``verified_at`` is ``None`` for a record nobody has confirmed.
+
+    How sure we are: ``position_precision`` says whether the point is the door, the street
+    or only the town (every demo record is ``city``); ``hours_confirmed`` is true only when
+    the organization itself gave or confirmed ``opening_hours`` (hours from other sources
+    are typical hours and never make a place "open now"); ``intake_hours`` are the hours a
+    shelter takes people in, when known.
     """
 
     __tablename__ = "locations"
@@ -182,11 +189,21 @@ class Location(Versioned, Base):
     point: Mapped[WKBElement] = mapped_column(
         Geography("POINT", srid=4326, spatial_index=True), nullable=False
     )
+    position_precision: Mapped[PositionPrecision] = mapped_column(
+        enum_column(PositionPrecision, "position_precision"),
+        nullable=False,
+        default=PositionPrecision.CITY,
+        server_default=PositionPrecision.CITY.value,
+    )
     timezone: Mapped[str] = mapped_column(String(64), nullable=False)
     phones: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False, default=list)
     whatsapp: Mapped[str | None] = mapped_column(Text)
     email: Mapped[str | None] = mapped_column(Text)
     opening_hours: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    hours_confirmed: Mapped[bool] = mapped_column(
+        nullable=False, default=False, server_default="false"
+    )
+    intake_hours: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     populations: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False, default=list)
     languages: Mapped[list[str]] = mapped_column(ARRAY(String(3)), nullable=False, default=list)
     cost: Mapped[Cost | None] = mapped_column(enum_column(Cost, "cost"))
@@ -221,8 +238,16 @@ class Location(Versioned, Base):
         return self.name or self.organization.name
 
     def open_state(self, at: dt.datetime) -> OpenState:
-        """Open, closed, full or unknown at the aware instant ``at``, in the place's own time."""
-        return state_at(self.opening_hours, self.status, self.status_until, self.timezone, at)
+        """Open, closed, full or unknown at the aware instant ``at``, in the place's own time;
+        ``confirmed`` says whether the organization confirmed the hours behind it."""
+        return state_at(
+            self.opening_hours,
+            self.status,
+            self.status_until,
+            self.timezone,
+            at,
+            confirmed=self.hours_confirmed,
+        )
 
 
 def _derive_timezone(_mapper: Mapper[Any], _connection: Any, location: Location) -> None:

@@ -90,7 +90,11 @@ def _parse_ranges(text: str, rule: str) -> list[list[str]]:
 #   * a status other than "open" wins until ``status_until`` (forever when it has none);
 #   * unknown hours (None) are never "open now": we cannot promise it;
 #   * a range whose end is before its start runs past midnight into the next day;
-#   * "24:00" as an end means midnight at the end of that day.
+#   * "24:00" as an end means midnight at the end of that day;
+#   * hours the organization has not confirmed (typical hours from another source) never
+#     make a place "open now": where they say open, the state is "probably_open" and
+#     ``is_open`` is false. A filter is a promise, and a wrong "open now" sends a person to
+#     a locked door at night; the page says "usually open at this time — call first".
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,10 +102,29 @@ class OpenState:
     """Whether a place is open at an instant and what changes next, in local time."""
 
     is_open: bool
-    reason: str  # "open", "closed", "always", "unknown", or the status ("full", …)
+    # "open", "always", "closed", "unknown", the status ("full", …), or "probably_open"
+    # when unconfirmed hours say open (``always`` then tells whether they say 24/7).
+    reason: str
     closes_at: str | None = None  # "18:00" when open and closing within the day
     opens_at: str | None = None  # "08:00" when closed and opening within the day
     until: dt.datetime | None = None  # end of a status like "full"
+    confirmed: bool = True  # whether the organization confirmed the hours behind this
+    always: bool = False  # the hours say 24/7
+
+
+def _unconfirmed(state: OpenState) -> OpenState:
+    """The same state read from typical hours: never "open now", at most "probably"."""
+    if state.reason in ("open", "always"):
+        return OpenState(
+            False,
+            "probably_open",
+            closes_at=state.closes_at,
+            confirmed=False,
+            always=state.reason == "always",
+        )
+    if state.reason == "closed":
+        return OpenState(False, "closed", opens_at=state.opens_at, confirmed=False)
+    return state
 
 
 def _ranges_covering(schedule: dict[str, Any], local: dt.datetime) -> list[str]:
@@ -131,14 +154,28 @@ def state_at(
     status_until: dt.datetime | None,
     timezone: str,
     at: dt.datetime,
+    *,
+    confirmed: bool = True,
 ) -> OpenState:
-    """Evaluate a place's hours and status at the aware instant ``at``."""
+    """Evaluate a place's hours and status at the aware instant ``at``; hours that are not
+    ``confirmed`` give at most "probably open"."""
+    state = _state_from_hours(hours, status, status_until, timezone, at)
+    return state if confirmed else _unconfirmed(state)
+
+
+def _state_from_hours(
+    hours: dict[str, Any] | None,
+    status: str,
+    status_until: dt.datetime | None,
+    timezone: str,
+    at: dt.datetime,
+) -> OpenState:
     if status != "open" and (status_until is None or at < status_until):
         return OpenState(False, status, until=status_until)
     if hours is None:
         return OpenState(False, "unknown")
     if hours.get("always"):
-        return OpenState(True, "always")
+        return OpenState(True, "always", always=True)
     local = at.astimezone(ZoneInfo(timezone))
     ends = _ranges_covering(hours, local)
     if ends:
@@ -157,3 +194,28 @@ def is_open(
     at: dt.datetime,
 ) -> bool:
     return state_at(hours, status, status_until, timezone, at).is_open
+
+
+@dataclass(frozen=True, slots=True)
+class WeekLine:
+    """Days ``first``..``last`` (keys of ``DAYS``) that share ``ranges``; no ranges: closed."""
+
+    first: str
+    last: str
+    ranges: tuple[tuple[str, str], ...]
+
+
+def week_lines(hours: dict[str, Any] | None) -> list[WeekLine]:
+    """A weekly schedule as people read it: Monday first, and consecutive days with the same
+    hours on one line ("Monday to Friday 08:00–14:00", "Saturday and Sunday closed").
+    Empty for unknown hours and for 24/7 (the page says those in words)."""
+    if not hours or hours.get("always"):
+        return []
+    lines: list[WeekLine] = []
+    for day in DAYS:
+        ranges = tuple((start, end) for start, end in hours.get(day, []))
+        if lines and lines[-1].ranges == ranges:
+            lines[-1] = WeekLine(lines[-1].first, day, ranges)
+        else:
+            lines.append(WeekLine(day, day, ranges))
+    return lines

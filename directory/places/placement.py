@@ -60,3 +60,25 @@ def check_placement(session: Session, position: LonLat, country_code: str) -> No
         f"the point ({where}) lies in {near[0][0]}, not in {country_code}; "
         "check the coordinates (longitude first?) and the country"
     )
+
+
+def country_at(session: Session, position: LonLat) -> Country | None:
+    """The country ``position`` lies in: the one whose boundary covers it, else the nearest
+    within ``TOLERANCE_M`` (simplified coasts and borders), else ``None`` (at sea)."""
+    inside = session.scalars(
+        select(Country).where(func.ST_Covers(Country.boundary, point_geometry(position)))
+    ).first()
+    if inside is not None:
+        return inside
+    near = countries_near(session, position)
+    return session.get(Country, near[0][0]) if near else None
+
+
+def country_of(session: Session, position: LonLat, country_code: str | None) -> Country | None:
+    """The country a search starts in: the one a typed town belongs to when known (border
+    towns can fall across a simplified line), else the one the position lies in."""
+    if country_code:
+        known = session.get(Country, country_code)
+        if known is not None:
+            return known
+    return country_at(session, position)

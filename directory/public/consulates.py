@@ -29,10 +29,11 @@ from directory.consular.services import (
     serving_office,
 )
 from directory.db import Population, db
-from directory.gazetteer.origin import resolve_origin
+from directory.gazetteer.origin import far_results, resolve_origin
 from directory.io.csv_files import csv_text
 from directory.places.countries import country_names
 from directory.places.models import Location, Network, ServiceCategory
+from directory.places.placement import country_of
 from directory.public import public
 from directory.public.pages import form_page, map_base
 from directory.web import http
@@ -70,6 +71,9 @@ def _finder_context(**_view_args: Any) -> dict[str, Any]:
         "origin": None,
         "alternatives": [],
         "problem": None,
+        "lookup": None,  # the typed town: "Did you mean" (_did_you_mean.html)
+        "far": None,  # the office is far (_far_results.html)
+        "emergency_country": None,  # the country of the origin
         "error": None,
         "result": None,
         "state": None,
@@ -96,6 +100,13 @@ def consulate_finder():
             "origin": lookup.origin,
             "alternatives": lookup.alternatives,
             "problem": lookup.problem,
+            "lookup": lookup,
+            "far": far_results(result.distance_m if result else None, "office"),
+            "emergency_country": (
+                country_of(db.session, lookup.origin.position, lookup.origin.country_code)
+                if lookup.origin
+                else None
+            ),
             "result": result,
             "state": result.location.open_state(dt.datetime.now(dt.UTC)) if result else None,
             "map_config": _finder_map(lookup.origin.position if lookup.origin else None, result),

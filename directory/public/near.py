@@ -12,10 +12,13 @@ from typing import Any
 from flask import abort, render_template, request, url_for
 from sqlalchemy import select
 
+from directory.corridors.barriers import barriers_by_code
 from directory.db import db
-from directory.gazetteer.origin import Origin, resolve_origin
-from directory.places.models import ServiceCategory
+from directory.gazetteer.origin import Origin, far_results, resolve_origin
+from directory.places.countries import country_names
+from directory.places.models import Country, ServiceCategory
 from directory.places.nearest import NearbyLocation, NearestQuery, find_nearest
+from directory.places.placement import country_of
 from directory.places.records import public_location
 from directory.public import public
 from directory.public.pages import form_page, map_base
@@ -34,6 +37,11 @@ def _near_context(**_view_args: Any) -> dict[str, Any]:
         "origin": None,
         "alternatives": [],
         "problem": None,
+        "lookup": None,  # the typed town: "Did you mean" (_did_you_mean.html)
+        "far": None,  # the nearest result is far (_far_results.html)
+        "emergency_country": None,  # the country of the search's origin
+        "barriers": {},  # code -> Barrier, for results across one (the Darién Gap)
+        "abroad": {},  # country code -> name, for results in another country
         "error": None,
         "map_config": _map_config(None, []),
     }
@@ -47,6 +55,11 @@ def near():
     filters = location_filters(db.session, args)
     lookup = resolve_origin(db.session, args)
     results: list[NearbyLocation] = []
+    here = (
+        country_of(db.session, lookup.origin.position, lookup.origin.country_code)
+        if lookup.origin
+        else None
+    )
     if lookup.origin is not None:
         query = NearestQuery(lookup.origin.position, limit=args["limit"], filters=filters)
         results = find_nearest(db.session, query)
@@ -57,10 +70,22 @@ def near():
             "origin": lookup.origin,
             "alternatives": lookup.alternatives,
             "problem": lookup.problem,
+            "lookup": lookup,
+            "far": far_results(min((r.distance_m for r in results), default=None)),
             "results": results,
+            "emergency_country": here,
+            "barriers": barriers_by_code(db.session, {r.across for r in results if r.across}),
+            "abroad": _abroad(here, results),
             "map_config": _map_config(lookup.origin, results),
         },
     )
+
+
+def _abroad(here: Country | None, results: list[NearbyLocation]) -> dict[str, str]:
+    """Names of the countries of results outside the searcher's (no query when none is)."""
+    if here is None or all(r.location.country_code == here.code for r in results):
+        return {}
+    return {code: name for code, name in country_names(db.session).items() if code != here.code}
 
 
 def _map_config(origin: Origin | None, results: list[NearbyLocation]) -> dict[str, Any]:
@@ -81,12 +106,26 @@ def _map_config(origin: Origin | None, results: list[NearbyLocation]) -> dict[st
     )
 
 
+# The searches a place page may lead back to: our own pages only (never another site).
+BACK_TO = ("/near", "/routes/", "/consulates")
+
+
+def back_link(value: str | None) -> str | None:
+    """The search a place was opened from, when it is one of our own search pages."""
+    if not value or not value.startswith(BACK_TO) or "\\" in value:
+        return None
+    return value
+
+
 @public.get("/places/<int:location_id>")
-@http.policy(http.public(300))
+@http.policy(http.public(300, private_if=("back",)))  # "back" holds the person's search
 def place(location_id: int):
     location = public_location(db.session, location_id)
     if location is None:
         abort(404)
     state = location.open_state(dt.datetime.now(dt.UTC))
     lon, lat = location.position
-    return render_template("place.html", location=location, state=state, lon=lon, lat=lat)
+    back = back_link(request.args.get("back"))
+    return render_template(
+        "place.html", location=location, state=state, lon=lon, lat=lat, back=back
+    )

@@ -9,19 +9,34 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
-from flask import current_app, render_template, url_for
+from flask import current_app, render_template, request, url_for
+from marshmallow import Schema
 
+from directory.public import public
+from directory.tiles.service import MAX_ZOOM as TILE_MAX_ZOOM
 from directory.web.errors import ApiError
+from directory.web.schemas import FinderArgs, NearPageArgs, PartnerFilterArgs, RoutePageArgs
+
+
+def tile_template(*, external: bool = False) -> str | None:
+    """Our own tile endpoint as a ``{z}/{x}/{y}`` template, or ``None`` without a base map
+    (``TILE_URL`` empty). Pages never see ``TILE_URL``: only our server asks it."""
+    if not current_app.config["TILE_URL"]:
+        return None
+    sample = url_for("tiles.tile", z=0, x=0, y=0, _external=external)
+    return sample.removesuffix("/0/0/0.png") + "/{z}/{x}/{y}.png"
 
 
 def map_base(**extra: Any) -> dict[str, Any]:
-    """What the page scripts need for any map: tiles (or none: then no attribution either,
-    so the page names no third-party host) and the outlines layer."""
-    tiles = current_app.config["TILE_URL"] or None
+    """What the page scripts need for any map: tiles from our own origin (or none: then no
+    attribution either) and the outlines layer."""
+    tiles = tile_template()
     return {
         "tiles": tiles,
         "attribution": current_app.config["TILE_ATTRIBUTION"] if tiles else None,
+        "maxZoom": TILE_MAX_ZOOM,
         "outlinesUrl": url_for("api.country_outlines"),
         **extra,
     }
@@ -45,3 +60,26 @@ def form_page(template: str, blank: Callable[..., dict[str, Any]]):
         return wrapper
 
     return decorate
+
+
+# The search pages a place page may lead back to, and the parameters each understands.
+SEARCH_PAGES: dict[str, type[Schema]] = {
+    "public.near": NearPageArgs,
+    "public.route": RoutePageArgs,
+    "public.consulate_finder": FinderArgs,
+    "public.consulate": PartnerFilterArgs,
+}
+
+
+def _wire_names(schema: type[Schema]) -> set[str]:
+    return {field.data_key or name for name, field in schema().fields.items()}
+
+
+@public.app_template_global("back_here")
+def back_here() -> str:
+    """This search page's address with the parameters it understands only: a shared link's
+    ``fbclid`` or ``utm_*`` is not carried into the place pages it links to."""
+    schema = SEARCH_PAGES.get(request.endpoint or "")
+    names = _wire_names(schema) if schema else set()
+    pairs = [(key, value) for key, value in request.args.items(multi=True) if key in names]
+    return request.path + ("?" + urlencode(pairs) if pairs else "")

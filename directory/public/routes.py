@@ -7,11 +7,13 @@ corridor searched and the numbered places.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask import abort, render_template, request, url_for
 from sqlalchemy import select
 
+from directory.corridors.barriers import RouteBarrier, route_barriers
 from directory.corridors.models import Route
 from directory.corridors.services import (
     DEFAULT_BUFFER_KM,
@@ -23,9 +25,10 @@ from directory.corridors.services import (
     route_drawing,
 )
 from directory.db import db
-from directory.gazetteer.origin import OriginLookup, resolve_origin
+from directory.gazetteer.origin import OriginLookup, far_results, resolve_origin
 from directory.places.countries import country_names
-from directory.places.models import ServiceCategory
+from directory.places.models import Country, ServiceCategory
+from directory.places.placement import country_of
 from directory.public import public
 from directory.public.pages import form_page, map_base
 from directory.web import http
@@ -76,12 +79,25 @@ def _route_context(key: str, record: Route | None = None) -> dict[str, Any]:
         "origin": None,
         "alternatives": [],
         "problem": None,
+        "lookup": None,  # the typed town: "Did you mean" (_did_you_mean.html)
+        "far": None,  # the route passes far from the origin (_far_results.html)
+        "emergency_country": None,  # the country of the origin
+        "route_countries": [],  # without an origin: every country's number, in route order
+        "warnings": BarrierWarnings({}, []),  # barriers the route enters (the Darién Gap)
         "error": None,
         "result": None,
         "wider": None,
         "more_url": None,
         "map_config": None,
     }
+
+
+def _countries(codes: list[str]) -> list[Country]:
+    found = {
+        country.code: country
+        for country in db.session.scalars(select(Country).where(Country.code.in_(codes)))
+    }
+    return [found[code] for code in codes if code in found]
 
 
 def _error_context(key: str) -> dict[str, Any]:
@@ -119,11 +135,54 @@ def _result_context(
         "origin": lookup.origin,
         "alternatives": lookup.alternatives,
         "problem": lookup.problem,
+        "lookup": lookup,
+        "far": far_results(result.start.offset_m if result.start else None, "route"),
+        "emergency_country": (
+            country_of(db.session, lookup.origin.position, lookup.origin.country_code)
+            if lookup.origin
+            else None
+        ),
+        "route_countries": [] if lookup.origin else _countries(record.country_codes),
+        "warnings": _barrier_warnings(result, route_barriers(db.session, record), query.after),
         "result": result,
         "wider": _wider(query.buffer_km),
         "more_url": _more_url(record, result),
         "map_config": _route_config(record, result, query.buffer_km, query.start),
     }
+
+
+@dataclass(frozen=True, slots=True)
+class BarrierWarnings:
+    """Where a route's barriers (the Darién Gap) go in the ordered list: before the item of
+    each rank, or after the last item."""
+
+    before: dict[int, list[RouteBarrier]]
+    after: list[RouteBarrier]
+
+
+def _barrier_warnings(
+    result: CorridorResult, barriers: list[RouteBarrier], after_cursor: object
+) -> BarrierWarnings:
+    """The warnings of the barriers the listed stretch of the route enters, each before the
+    first place at or beyond it (or after the list, when the route enters it past the
+    last place and nothing more follows)."""
+    items = result.items
+    if after_cursor is not None and items:
+        lower = items[0].along_m
+    else:
+        lower = result.start.along_m if result.start else 0.0
+    upper = items[-1].along_m if result.more and items else float("inf")
+    before: dict[int, list[RouteBarrier]] = {}
+    after: list[RouteBarrier] = []
+    for barrier in barriers:
+        if not lower <= barrier.along_m <= upper:
+            continue
+        rank = next((item.rank for item in items if item.along_m >= barrier.along_m), None)
+        if rank is None:
+            after.append(barrier)
+        else:
+            before.setdefault(rank, []).append(barrier)
+    return BarrierWarnings(before, after)
 
 
 def _wider(buffer_km: float) -> int | None:

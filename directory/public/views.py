@@ -9,7 +9,7 @@ from flask import current_app, render_template, url_for
 from directory.consular.district_map import nationalities_with_offices
 from directory.db import db
 from directory.public import public
-from directory.public.pages import map_base
+from directory.public.pages import TILE_MAX_ZOOM, map_base, tile_template
 from directory.web import http
 from geo.maps import TileSource
 
@@ -19,8 +19,13 @@ OVERVIEW_ZOOM = 4
 
 
 def configured_tiles() -> TileSource | None:
-    url = current_app.config["TILE_URL"]
-    return TileSource(url, current_app.config["TILE_ATTRIBUTION"]) if url else None
+    """The tiles of a map handed over as a file (the offline district map): our own tile
+    endpoint, by its full address since the file is opened from a disk, so the reader's
+    browser asks us, never the upstream tile server. ``None`` without a base map."""
+    url = tile_template(external=True)
+    if url is None:
+        return None
+    return TileSource(url, current_app.config["TILE_ATTRIBUTION"], max_zoom=TILE_MAX_ZOOM)
 
 
 @public.get("/")

@@ -14,6 +14,7 @@ from directory.corridors.services import CorridorLocation, CorridorQuery, Corrid
 from directory.places.map_area import AreaContent
 from directory.places.models import Location
 from directory.places.nearest import NearbyLocation
+from directory.places.precision import rounded_distance_m
 from directory.places.schemas import location_feature
 from directory.web.cursor import Cursor
 
@@ -22,8 +23,9 @@ def nearby_feature(result: NearbyLocation) -> dict[str, Any]:
     state = result.state
     return location_feature(
         result.location,
-        distance_m=round(result.distance_m, 1),
+        distance_m=rounded_distance_m(result.distance_m, result.location.position_precision),
         rank=result.rank,
+        across_barrier=result.across,
         open_now=state.is_open,
         state=state.reason,
         closes_at=state.closes_at,
@@ -54,7 +56,10 @@ def area_collection(content: AreaContent) -> dict[str, Any]:
 
 
 def partner_feature(partner: Partner) -> dict[str, Any]:
-    return location_feature(partner.location, distance_m=round(partner.distance_m, 1))
+    location = partner.location
+    return location_feature(
+        location, distance_m=rounded_distance_m(partner.distance_m, location.position_precision)
+    )
 
 
 def district_summary(district: ConsularDistrict | None) -> dict[str, Any] | None:
@@ -72,7 +77,7 @@ def serving_feature(result: ServingOffice) -> dict[str, Any]:
     return location_feature(
         result.location,
         match=result.match,
-        distance_m=round(result.distance_m, 1),
+        distance_m=rounded_distance_m(result.distance_m, result.location.position_precision),
         nationality=result.nationality,
         district=(
             None

@@ -1,9 +1,13 @@
-/* The base of every map we draw by hand: Leaflet, the configured tile server (if any) and
- * our own country outlines, so a map stays readable when no tile server answers.
+/* The base of every map we draw by hand: Leaflet, the base map's tiles (if any) and our
+ * own country outlines, so a map stays readable when no tile comes.
+ *
+ * Tiles come from our own origin (/tiles/{z}/{x}/{y}.png, a cache of the upstream tile
+ * server that only our server asks), so no third party sees where a person looks.
  *
  * ProtectionDirectory.baseMap(element, config) returns the Leaflet map; config holds
- * tiles (a URL template or null), attribution and outlinesUrl. ProtectionDirectory.textNode
- * wraps text for tooltips and popups (textContent, never HTML).
+ * tiles (our tile URL template, or null), attribution, maxZoom and outlinesUrl.
+ * ProtectionDirectory.textNode wraps text for tooltips and popups (textContent, never
+ * HTML).
  *
  * The kinds of organization are named and coloured by the server (directory/places/
  * kinds.py), which hands them over in <body data-kinds>: ProtectionDirectory.kinds is that
@@ -60,7 +64,9 @@
   ns.baseMap = function (element, config) {
     var map = L.map(element, { zoomControl: true, minZoom: 2, maxZoom: 19 });
     if (config.tiles) {
-      L.tileLayer(config.tiles, { attribution: config.attribution, maxZoom: 19 }).addTo(map);
+      L.tileLayer(config.tiles, {
+        attribution: config.attribution, maxZoom: config.maxZoom || 19
+      }).addTo(map);
     }
     fetch(config.outlinesUrl || "/api/v1/countries/outlines", { credentials: "same-origin" })
       .then(function (response) { return response.ok ? response.json() : null; })

@@ -3,7 +3,8 @@
  * locate.js adds "use my location"; this adds "search near here" by tapping the map, and
  * a live map whose markers come from /api/v1/locations for the visible area (area-layer.js,
  * clustered per kind of place, named and coloured by the server's vocabulary). Text from
- * the directory is set with textContent, never as HTML.
+ * the directory is set with textContent, never as HTML. The map is created when it is first
+ * shown (map-panel.js): at once beside the list, on a phone when "Show on map" is tapped.
  */
 (function () {
   "use strict";
@@ -13,63 +14,69 @@
   var mapElement = document.getElementById("near-map");
   if (!mapElement || typeof L === "undefined") { return; }
   var config = JSON.parse(mapElement.getAttribute("data-config") || "{}");
-  var map = window.ProtectionDirectory.baseMap(mapElement, config);
   var textNode = window.ProtectionDirectory.textNode;
+  window.ProtectionDirectory.mapPanel(mapElement, draw);
 
-  // The places of the visible area, clustered per kind (area-layer.js), and the routes.
-  var overlays = {};
-  var places = window.ProtectionDirectory.areaLayer(map, config);
-  Object.keys(places.overlays).forEach(function (label) {
-    overlays[label] = places.overlays[label];
-  });
-  overlays["Migration routes"] = window.ProtectionDirectory.routesLayer(map, config.routesUrl);
-  L.control.layers(null, overlays, { collapsed: true }).addTo(map);
+  function draw() {
+    var map = window.ProtectionDirectory.baseMap(mapElement, config);
 
-  var legend = L.control({ position: "bottomleft" });
-  legend.onAdd = function () {
-    var box = L.DomUtil.create("div", "map-legend");
-    window.ProtectionDirectory.kinds.forEach(function (kind) {
-      var row = L.DomUtil.create("div", "map-legend__row", box);
-      row.appendChild(window.ProtectionDirectory.swatch(kind.key));
-      row.appendChild(document.createTextNode(" " + kind.plural));
+    // The places of the visible area, clustered per kind (area-layer.js), and the routes.
+    var overlays = {};
+    var places = window.ProtectionDirectory.areaLayer(map, config);
+    Object.keys(places.overlays).forEach(function (label) {
+      overlays[label] = places.overlays[label];
     });
-    return box;
-  };
-  legend.addTo(map);
+    overlays["Migration routes"] = window.ProtectionDirectory.routesLayer(map, config.routesUrl);
+    L.control.layers(null, overlays, { collapsed: true }).addTo(map);
 
-  // The searcher's point and the numbered results of the list.
-  var focus = [];
-  if (config.origin) {
-    var origin = [config.origin[1], config.origin[0]];
-    L.circleMarker(origin, { radius: 8, color: "#fff", weight: 2, fillColor: "#111827",
-                             fillOpacity: 1, className: "origin-marker" })
-      .bindTooltip("You are searching from here").addTo(map);
-    focus.push(origin);
-  }
-  (config.results || []).forEach(function (result) {
-    var position = [result.coordinates[1], result.coordinates[0]];
-    L.marker(position, { icon: L.divIcon({ className: "result-marker", html: String(result.rank),
-                                          iconSize: [24, 24] }), zIndexOffset: 1000 })
-      .bindTooltip(textNode(result.name)).addTo(map);
-    focus.push(position);
-  });
-  if (focus.length > 1) {
-    map.fitBounds(focus, { padding: [30, 30], maxZoom: 13 });
-  } else if (focus.length === 1) {
-    map.setView(focus[0], 11);
-  } else {
-    map.setView([17, -88], 4);
-  }
+    var legend = L.control({ position: "bottomleft" });
+    legend.onAdd = function () {
+      var box = L.DomUtil.create("div", "map-legend");
+      window.ProtectionDirectory.kinds.forEach(function (kind) {
+        var row = L.DomUtil.create("div", "map-legend__row", box);
+        row.appendChild(window.ProtectionDirectory.swatch(kind.key));
+        row.appendChild(document.createTextNode(" " + kind.plural));
+      });
+      return box;
+    };
+    legend.addTo(map);
 
-  // Tap the map: offer to search from there (a tap alone never reloads the page).
-  map.on("click", function (event) {
-    var button = document.createElement("button");
-    button.type = "button";
-    button.className = "search-here";
-    button.textContent = "Search near here";
-    button.addEventListener("click", function () {
-      window.ProtectionDirectory.searchAt(form, event.latlng.lat, event.latlng.lng);
+    // The searcher's point and the numbered results of the list.
+    var focus = [];
+    if (config.origin) {
+      var origin = [config.origin[1], config.origin[0]];
+      L.circleMarker(origin, { radius: 8, color: "#fff", weight: 2, fillColor: "#111827",
+                               fillOpacity: 1, className: "origin-marker" })
+        .bindTooltip("You are searching from here").addTo(map);
+      focus.push(origin);
+    }
+    (config.results || []).forEach(function (result) {
+      var position = [result.coordinates[1], result.coordinates[0]];
+      var icon = L.divIcon({ className: "result-marker", html: String(result.rank),
+                             iconSize: [24, 24] });
+      L.marker(position, { icon: icon, zIndexOffset: 1000 })
+        .bindTooltip(textNode(result.name)).addTo(map);
+      focus.push(position);
     });
-    L.popup().setLatLng(event.latlng).setContent(button).openOn(map);
-  });
+    if (focus.length > 1) {
+      map.fitBounds(focus, { padding: [30, 30], maxZoom: 13 });
+    } else if (focus.length === 1) {
+      map.setView(focus[0], 11);
+    } else {
+      map.setView([17, -88], 4);
+    }
+
+    // Tap the map: offer to search from there (a tap alone never reloads the page).
+    map.on("click", function (event) {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "search-here";
+      button.textContent = "Search near here";
+      button.addEventListener("click", function () {
+        window.ProtectionDirectory.searchAt(form, event.latlng.lat, event.latlng.lng);
+      });
+      L.popup().setLatLng(event.latlng).setContent(button).openOn(map);
+    });
+    return map;
+  }
 })();

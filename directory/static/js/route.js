@@ -3,7 +3,8 @@
  *
  * The lists work without JavaScript; this only draws. The route line and the corridor come
  * in the page's data-config (built by the server), the routes list map fetches
- * /api/v1/routes. Text from the directory is set with textContent, never as HTML.
+ * /api/v1/routes. Each map is created when it is first shown (map-panel.js). Text from the
+ * directory is set with textContent, never as HTML.
  */
 (function () {
   "use strict";
@@ -25,6 +26,10 @@
   // The routes list: every route, each a link to its page.
   var listElement = document.getElementById("routes-map");
   if (listElement) {
+    ns.mapPanel(listElement, drawRoutes);
+  }
+
+  function drawRoutes() {
     var listConfig = configOf(listElement);
     var listMap = ns.baseMap(listElement, listConfig);
     listMap.setView([17, -88], 4);
@@ -41,60 +46,69 @@
             line.bindPopup(function () { return routeLink(feature.properties); });
           }
         }).addTo(listMap);
-        if (layer.getLayers().length) { listMap.fitBounds(layer.getBounds(), { padding: [20, 20] }); }
+        if (layer.getLayers().length) {
+          listMap.fitBounds(layer.getBounds(), { padding: [20, 20] });
+        }
         listElement.setAttribute("data-loaded", "true");
       });
+    return listMap;
   }
 
   // One route: its line, the corridor searched, where you are and the numbered places.
   var element = document.getElementById("route-map");
-  if (!element) { return; }
-  var config = configOf(element);
-  var map = ns.baseMap(element, config);
-  var focus = L.featureGroup().addTo(map);
+  if (element) {
+    ns.mapPanel(element, drawRoute);
+  }
 
-  if (config.corridor) {
-    L.geoJSON(config.corridor, {
-      interactive: false,
-      style: function () {
-        return { color: "#b91c1c", weight: 1, opacity: 0.5, fillColor: "#fca5a5",
-                 fillOpacity: 0.25, className: "corridor-area" };
-      }
-    }).addTo(map);
-  }
-  var line = null;
-  if (config.line) {
-    line = L.geoJSON(config.line, {
-      interactive: false,
-      style: function () {
-        return { color: "#b91c1c", weight: 4, opacity: 0.9, className: "route-line" };
-      }
-    }).addTo(map);
-  }
-  if (config.origin) {
-    L.circleMarker([config.origin[1], config.origin[0]], {
-      radius: 8, color: "#fff", weight: 2, fillColor: "#111827", fillOpacity: 1,
-      className: "origin-marker"
-    }).bindTooltip("You are here").addTo(focus);
-  }
-  (config.results || []).forEach(function (result) {
-    var position = [result.coordinates[1], result.coordinates[0]];
-    var popup = document.createElement("a");
-    popup.href = result.url;
-    popup.textContent = result.name;
-    L.marker(position, {
-      icon: L.divIcon({ className: "ahead-marker", html: String(result.rank), iconSize: [24, 24] }),
-      title: result.name,
-      zIndexOffset: 1000
-    }).bindTooltip(ns.textNode(result.rank + ". " + result.name)).bindPopup(popup).addTo(focus);
-  });
+  function drawRoute() {
+    var config = configOf(element);
+    var map = ns.baseMap(element, config);
+    var focus = L.featureGroup().addTo(map);
 
-  if (focus.getLayers().length > 1) {
-    map.fitBounds(focus.getBounds(), { padding: [30, 30], maxZoom: 12 });
-  } else if (line && line.getLayers().length) {
-    map.fitBounds(line.getBounds(), { padding: [20, 20] });
-  } else {
-    map.setView([17, -88], 4);
+    if (config.corridor) {
+      L.geoJSON(config.corridor, {
+        interactive: false,
+        style: function () {
+          return { color: "#b91c1c", weight: 1, opacity: 0.5, fillColor: "#fca5a5",
+                   fillOpacity: 0.25, className: "corridor-area" };
+        }
+      }).addTo(map);
+    }
+    var line = null;
+    if (config.line) {
+      line = L.geoJSON(config.line, {
+        interactive: false,
+        style: function () {
+          return { color: "#b91c1c", weight: 4, opacity: 0.9, className: "route-line" };
+        }
+      }).addTo(map);
+    }
+    if (config.origin) {
+      L.circleMarker([config.origin[1], config.origin[0]], {
+        radius: 8, color: "#fff", weight: 2, fillColor: "#111827", fillOpacity: 1,
+        className: "origin-marker"
+      }).bindTooltip("You are here").addTo(focus);
+    }
+    (config.results || []).forEach(function (result) {
+      var position = [result.coordinates[1], result.coordinates[0]];
+      var popup = document.createElement("a");
+      popup.href = result.url;
+      popup.textContent = result.name;
+      L.marker(position, {
+        icon: L.divIcon({ className: "ahead-marker", html: String(result.rank), iconSize: [24, 24] }),
+        title: result.name,
+        zIndexOffset: 1000
+      }).bindTooltip(ns.textNode(result.rank + ". " + result.name)).bindPopup(popup).addTo(focus);
+    });
+
+    if (focus.getLayers().length > 1) {
+      map.fitBounds(focus.getBounds(), { padding: [30, 30], maxZoom: 12 });
+    } else if (line && line.getLayers().length) {
+      map.fitBounds(line.getBounds(), { padding: [20, 20] });
+    } else {
+      map.setView([17, -88], 4);
+    }
+    element.setAttribute("data-loaded", "true");
+    return map;
   }
-  element.setAttribute("data-loaded", "true");
 })();
