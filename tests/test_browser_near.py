@@ -67,9 +67,26 @@ def test_markers_cluster_on_the_map(local_only_page, server):
     page.goto(server.url + "/near?q=Tapachula")
     page.wait_for_selector("#near-map[data-loaded=true]", state="attached")
     assert page.locator(".marker-cluster").count() > 0
-    assert page.locator(".result-marker").count() == 10
+    # Every result is on the map once, places sharing a point on one marker that lists them.
+    titles = [m.get_attribute("title") for m in page.locator(".result-marker").all()]
+    assert sum(len(title.split("; ")) for title in titles) == 10
     assert page.locator(".origin-marker").count() == 1
     assert local_only_page.blocked == []
+    assert local_only_page.console_errors == []
+
+
+def test_places_sharing_a_town_centre_are_listed_on_one_marker(local_only_page, server):
+    page = local_only_page.page
+    page.goto(server.url + "/near?q=Tapachula")
+    page.wait_for_selector("#near-map[data-loaded=true]", state="attached")
+    shared = page.locator(".result-marker--shared").first
+    names = shared.get_attribute("title").split("; ")
+    assert len(names) > 1  # the demo's Tapachula places share the town's centre
+    shared.click()
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for()
+    assert "share this point" in popup.inner_text()
+    assert popup.locator("li a").count() == len(names)
     assert local_only_page.console_errors == []
 
 

@@ -83,6 +83,57 @@
     return map;
   };
 
+  // The numbered results of a list. Places that share one point (most demo points are town
+  // centres) become one marker that lists them all, never a bare count or markers hiding
+  // each other. results: [{rank, name, coordinates: [lon, lat], url}].
+  ns.resultMarkers = function (results, className) {
+    var groups = {};
+    var order = [];
+    results.forEach(function (result) {
+      var key = result.coordinates[0].toFixed(5) + "," + result.coordinates[1].toFixed(5);
+      if (!groups[key]) { groups[key] = []; order.push(key); }
+      groups[key].push(result);
+    });
+    return order.map(function (key) {
+      var group = groups[key];
+      var ranks = group.map(function (result) { return result.rank; });
+      var label = ranks.length > 3 ? ranks[0] + "–" + ranks[ranks.length - 1] : ranks.join(",");
+      var list = document.createElement("div");
+      if (group.length > 1) {
+        var note = document.createElement("p");
+        note.className = "shared-point";
+        note.textContent = group.length + " places share this point (the town centre: " +
+          "their exact places are not known)";
+        list.appendChild(note);
+      }
+      var items = document.createElement("ol");
+      items.className = "shared-point__list";
+      group.forEach(function (result) {
+        var item = document.createElement("li");
+        item.value = result.rank;
+        var link = document.createElement("a");
+        link.href = result.url;
+        link.textContent = result.name;
+        item.appendChild(link);
+        items.appendChild(item);
+      });
+      list.appendChild(items);
+      var names = group.map(function (result) { return result.rank + ". " + result.name; });
+      var width = Math.max(24, 10 + 8 * String(label).length);
+      var marker = L.marker([group[0].coordinates[1], group[0].coordinates[0]], {
+        icon: L.divIcon({
+          className: className + (group.length > 1 ? " " + className + "--shared" : ""),
+          html: String(label),
+          iconSize: [width, 24]
+        }),
+        title: names.join("; "),
+        zIndexOffset: 1000
+      }).bindPopup(list);
+      // One name fits a tooltip; a list is for the popup.
+      return group.length === 1 ? marker.bindTooltip(ns.textNode(names[0])) : marker;
+    });
+  };
+
   // The migration routes (dashed red lines, each with its name as a tooltip).
   ns.routesLayer = function (map, url) {
     var layer = L.geoJSON(null, {

@@ -14,7 +14,6 @@
   var mapElement = document.getElementById("near-map");
   if (!mapElement || typeof L === "undefined") { return; }
   var config = JSON.parse(mapElement.getAttribute("data-config") || "{}");
-  var textNode = window.ProtectionDirectory.textNode;
   window.ProtectionDirectory.mapPanel(mapElement, draw);
 
   function draw() {
@@ -50,14 +49,11 @@
         .bindTooltip("You are searching from here").addTo(map);
       focus.push(origin);
     }
-    (config.results || []).forEach(function (result) {
-      var position = [result.coordinates[1], result.coordinates[0]];
-      var icon = L.divIcon({ className: "result-marker", html: String(result.rank),
-                             iconSize: [24, 24] });
-      L.marker(position, { icon: icon, zIndexOffset: 1000 })
-        .bindTooltip(textNode(result.name)).addTo(map);
-      focus.push(position);
-    });
+    window.ProtectionDirectory.resultMarkers(config.results || [], "result-marker")
+      .forEach(function (marker) {
+        marker.addTo(map);
+        focus.push(marker.getLatLng());
+      });
     if (focus.length > 1) {
       map.fitBounds(focus, { padding: [30, 30], maxZoom: 13 });
     } else if (focus.length === 1) {

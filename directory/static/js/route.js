@@ -89,16 +89,8 @@
         className: "origin-marker"
       }).bindTooltip("You are here").addTo(focus);
     }
-    (config.results || []).forEach(function (result) {
-      var position = [result.coordinates[1], result.coordinates[0]];
-      var popup = document.createElement("a");
-      popup.href = result.url;
-      popup.textContent = result.name;
-      L.marker(position, {
-        icon: L.divIcon({ className: "ahead-marker", html: String(result.rank), iconSize: [24, 24] }),
-        title: result.name,
-        zIndexOffset: 1000
-      }).bindTooltip(ns.textNode(result.rank + ". " + result.name)).bindPopup(popup).addTo(focus);
+    ns.resultMarkers(config.results || [], "ahead-marker").forEach(function (marker) {
+      marker.addTo(focus);
     });
 
     if (focus.getLayers().length > 1) {
