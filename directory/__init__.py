@@ -47,7 +47,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     if proxies := app.config["TRUSTED_PROXIES"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
-    privacy.install()
+    privacy.install(app.logger.name)
     db.init_app(app)
     migrate.init_app(app, db)
     compress.init_app(app)

@@ -7,15 +7,12 @@ import subprocess
 import sys
 import time
 import urllib.request
-from pathlib import Path
 
-from tests.test_gunicorn import _free_port
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.servers import ROOT, free_port
 
 
 def test_the_development_server_sends_no_version_banner(test_database):
-    port = _free_port()
+    port = free_port()
     environment = {
         **os.environ,
         "DATABASE_URL": test_database.render_as_string(hide_password=False),

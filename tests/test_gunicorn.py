@@ -6,72 +6,22 @@ and error logs.
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests import servers
+from tests.servers import status_of
+
 SECRET_LAT, SECRET_LON, SECRET_TOWN = "14.918273", "-92.263544", "Qwertyville"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _get(url: str) -> int:
-    try:
-        with urllib.request.urlopen(url, timeout=10) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
 
 
 @pytest.fixture
 def gunicorn(demo_database, tmp_path):
-    port = _free_port()
     log = tmp_path / "gunicorn.log"
-    environment = {
-        **os.environ,
-        "DATABASE_URL": demo_database.url.render_as_string(hide_password=False),
-        "SECRET_KEY": "a-test-secret",
-        "DIRECTORY_ENV": "production",
-        "TILE_URL": "",
-        "BIND": f"127.0.0.1:{port}",
-        "WEB_CONCURRENCY": "2",
-    }
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "wsgi:app"],
-            cwd=ROOT,
-            env=environment,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if _get(base + "/readyz") == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError(f"gunicorn did not become ready:\n{log.read_text()}")
-            time.sleep(0.2)
+    with servers.gunicorn(demo_database.url.render_as_string(hide_password=False), log) as base:
         yield base, log
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def test_gunicorn_serves_and_logs_no_search(gunicorn):
@@ -82,8 +32,8 @@ def test_gunicorn_serves_and_logs_no_search(gunicorn):
         f"/api/v1/towns?q=Villa+O'{SECRET_TOWN}",
         f"/api/v1/locations/nearest?lat=9{SECRET_LAT}&lon={SECRET_LON}",  # a 400
     ]
-    assert [_get(base + path) for path in searches] == [200, 200, 200, 400]
-    assert _get(base + "/healthz") == 200
+    assert [status_of(base + path) for path in searches] == [200, 200, 200, 400]
+    assert status_of(base + "/healthz") == 200
     time.sleep(0.5)  # let the access log reach the file
     text = log.read_text()
     assert '"GET /api/v1/locations/nearest"' in text  # the access log did run

@@ -14,8 +14,6 @@ import os
 import re
 import socket
 import struct
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -27,8 +25,8 @@ from pathlib import Path
 
 import pytest
 
+from directory import privacy
 from directory.config import DEFAULT_TILE_USER_AGENT
-from directory.tiles import logs
 from directory.tiles.service import (
     MIN_FRESHNESS,
     TileCache,
@@ -37,9 +35,9 @@ from directory.tiles.service import (
     upstream_freshness,
     upstream_url,
 )
+from tests import servers
 from tests.conftest import LiveServer, make_test_app
 
-ROOT = Path(__file__).resolve().parent.parent
 USER_AGENT = "protection-directory tests (https://directory.example.org; ops@example.org)"
 TILE_PATH = re.compile(r"^/(\d+)/(\d+)/(\d+)\.png$")
 
@@ -502,14 +500,14 @@ def test_the_offline_district_map_asks_our_endpoint(app, client, db_session, mon
 
 def test_the_filter_cuts_tile_paths():
     line = '127.0.0.1 [01/Jan/2026:00:00:00] "GET /tiles/15/7395/14950.png" 200 1234 3ms'
-    assert logs.redact_tile_paths(line) == (
+    assert privacy.redact_tile_paths(line) == (
         '127.0.0.1 [01/Jan/2026:00:00:00] "GET /tiles/[redacted]" 200 1234 3ms'
     )
     record = logging.LogRecord(
         "gunicorn.access", logging.INFO, __file__, 1, '%(h)s "%(m)s %(U)s"',
         ({"h": "127.0.0.1", "m": "GET", "U": "/tiles/15/7395/14950.png"},), None,
     )  # fmt: skip
-    logs.RedactTilePaths().filter(record)
+    privacy.RedactSearches().filter(record)
     assert record.getMessage() == '127.0.0.1 "GET /tiles/[redacted]"'
 
 
@@ -530,43 +528,18 @@ def test_the_development_servers_log_holds_no_tile_coordinates(
 
 
 def test_gunicorns_access_log_holds_no_tile_coordinates(test_database, upstream, tmp_path):
-    port = _closed_port()
     log = tmp_path / "gunicorn.log"
-    environment = {
-        **os.environ,
-        "DATABASE_URL": test_database.render_as_string(hide_password=False),
-        "SECRET_KEY": "a-test-secret",
-        "TILE_URL": upstream.template,
-        "TILE_CACHE_DIR": str(tmp_path / "tiles"),
-        "TILE_USER_AGENT": USER_AGENT,
-        "BIND": f"127.0.0.1:{port}",
-        "WEB_CONCURRENCY": "1",
-    }
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "wsgi:app"],
-            cwd=ROOT,
-            env=environment,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/healthz", timeout=5):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError(f"gunicorn did not start:\n{log.read_text()}") from None
-                time.sleep(0.2)
+    with servers.gunicorn(
+        test_database.render_as_string(hide_password=False),
+        log,
+        TILE_URL=upstream.template,
+        TILE_CACHE_DIR=str(tmp_path / "tiles"),
+        TILE_USER_AGENT=USER_AGENT,
+        WEB_CONCURRENCY="1",
+    ) as base:
         with urllib.request.urlopen(base + "/tiles/13/2187/3841.png", timeout=10) as response:
             assert response.status == 200
         time.sleep(0.5)  # let the access log reach the file
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
     text = log.read_text()
     assert '"GET /tiles/[redacted]" 200' in text  # the access log did run
     assert "2187" not in text

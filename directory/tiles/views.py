@@ -22,7 +22,6 @@ from flask import Blueprint, Flask, Response, current_app
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, TooManyRequests
 
 from directory.config import DEFAULT_TILE_USER_AGENT
-from directory.tiles import logs
 from directory.tiles.service import (
     InvalidTile,
     TileCache,
@@ -105,7 +104,6 @@ def install(app: Flask) -> None:
             scope="tiles",
             deduct_when=_fetched_upstream,
         )(tiles)
-    logs.install(app.logger.name)
     if (
         app.config["TILE_URL"]
         and app.config["TILE_USER_AGENT"] == DEFAULT_TILE_USER_AGENT
