@@ -79,7 +79,7 @@ stop: ## Stop the local PostgreSQL cluster (its data is kept in .pgdata/)
 	@scripts/db.sh stop
 
 clean: stop ## Remove the virtual environment, assets and local database
-	rm -rf $(VENV) $(STAMPS) node_modules directory/static/vendor .pgdata
+	rm -rf $(VENV) $(STAMPS) node_modules directory/static/vendor directory/static-dist .pgdata
 
 $(STAMPS)/venv: pyproject.toml constraints.txt
 	@scripts/ensure-system-packages.sh
@@ -88,8 +88,14 @@ $(STAMPS)/venv: pyproject.toml constraints.txt
 	$(PYTHON) -m pip install --quiet -c constraints.txt -e '.[dev]'
 	@mkdir -p $(STAMPS) && touch $@
 
-$(STAMPS)/assets: package.json package-lock.json scripts/vendor-assets.sh
+# Our own scripts, styles and images: a change rebuilds directory/static-dist/.
+STATIC_SOURCES := $(shell find directory/static -type f -not -path 'directory/static/vendor/*')
+
+# npm packages into directory/static/vendor/, then directory/static-dist/ (what WhiteNoise
+# serves): minified by esbuild, content-hashed copies and manifest.json, .gz and .br.
+$(STAMPS)/assets: package.json package-lock.json scripts/vendor-assets.sh scripts/build-static.py $(STATIC_SOURCES) | $(STAMPS)/venv
 	@scripts/ensure-system-packages.sh --with-node
 	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 	@scripts/vendor-assets.sh
+	$(PYTHON) scripts/build-static.py
 	@mkdir -p $(STAMPS) && touch $@

@@ -57,7 +57,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from directory.ops import ops
     from directory.public import public
     from directory.tiles import views as tile_views
-    from directory.web import args, cors, errors, http, limits, security
+    from directory.web import args, cors, errors, http, limits, security, static
 
     errors.register(app)
     http.register(app)
@@ -70,4 +70,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     limits.install(app, api=api, pages=public, exempt=ops)
     tile_views.install(app)  # /tiles/…: the base map from our own origin, its own limit
     cors.install(app)
+    # Outermost: /static/… is answered from the built folder before the app is reached.
+    static.install(app)
     return app

@@ -34,16 +34,23 @@ def content_security_policy() -> str:
 
 
 CONTENT_SECURITY_POLICY = content_security_policy()
+# On every answer, static files included (WhiteNoise adds them: directory/web/static.py),
+# since an SVG opened on its own could otherwise run script. HSTS (below) is left to the
+# pages and the API, which know whether the request came over HTTPS.
+HEADERS = (
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "no-referrer"),
+    ("X-Frame-Options", "DENY"),
+    ("Permissions-Policy", PERMISSIONS),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+)
 
 
 def _add_headers(response: Response) -> Response:
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "no-referrer")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Permissions-Policy", PERMISSIONS)
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    for name, value in HEADERS:
+        headers.setdefault(name, value)
     if request.is_secure:
         headers.setdefault("Strict-Transport-Security", HSTS)
     return response
