@@ -30,11 +30,9 @@ def status_of(url: str) -> int:
         return error.code
 
 
-@contextmanager
-def gunicorn(database_url: str, log: Path, **settings: str) -> Iterator[str]:
-    """Serve the app with gunicorn on a free port until the block ends; yield its base URL
-    once ``/readyz`` answers 200. ``settings`` are environment variables (TILE_URL, …);
-    everything it prints goes to ``log``."""
+def start_gunicorn(database_url: str, log: Path, **settings: str) -> tuple[subprocess.Popen, int]:
+    """Start gunicorn (production settings, a free port) writing everything to ``log``;
+    ``settings`` are more environment variables (TILE_URL, RATELIMIT_ENABLED, …)."""
     port = free_port()
     environment = {
         **os.environ,
@@ -54,6 +52,23 @@ def gunicorn(database_url: str, log: Path, **settings: str) -> Iterator[str]:
             stdout=output,
             stderr=subprocess.STDOUT,
         )
+    return process, port
+
+
+def stop_gunicorn(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
+@contextmanager
+def gunicorn(database_url: str, log: Path, **settings: str) -> Iterator[str]:
+    """Serve the app with gunicorn until the block ends; yield its base URL once
+    ``/readyz`` answers 200."""
+    process, port = start_gunicorn(database_url, log, **settings)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -68,5 +83,4 @@ def gunicorn(database_url: str, log: Path, **settings: str) -> Iterator[str]:
             time.sleep(0.2)
         yield base
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        stop_gunicorn(process)

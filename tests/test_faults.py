@@ -34,6 +34,7 @@ import pytest
 
 from directory.api.corridor import MAX_BODY_BYTES
 from geo.corridor import MAX_POSITIONS, read_line
+from tests import servers
 
 ROOT = Path(__file__).resolve().parent.parent
 DB_SH = ROOT / "scripts" / "db.sh"
@@ -63,12 +64,6 @@ SERVER_PACKAGES = "scripts/ensure-system-packages.sh --with-db"
 
 
 # --- the throwaway cluster ---------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass
@@ -124,7 +119,7 @@ def throwaway_cluster() -> Iterator[Cluster]:
     # folder: pytest's tmp_path (under /tmp/pytest-of-root, mode 0700) is out of its reach.
     parent = Path(tempfile.mkdtemp(prefix="directory-faults-"))
     parent.chmod(0o755)
-    cluster = Cluster(parent / "pgdata", _free_port())
+    cluster = Cluster(parent / "pgdata", servers.free_port())
     try:
         cluster.start()
         yield cluster
@@ -221,40 +216,20 @@ class Gunicorn:
 @contextmanager
 def serve(database_url: str, log: Path) -> Iterator[Gunicorn]:
     """gunicorn with gunicorn.conf.py, configured for production, as `make serve` runs it."""
-    port = _free_port()
-    environment = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": "a-test-secret",
-        "DIRECTORY_ENV": "production",
-        "TILE_URL": "",
-        "BIND": f"127.0.0.1:{port}",
-        "WEB_CONCURRENCY": "2",
-        "THREADS": "4",
-        "STATEMENT_TIMEOUT_MS": str(int(STATEMENT_TIMEOUT_S * 1000)),
+    process, port = servers.start_gunicorn(
+        database_url,
+        log,
+        THREADS="4",
+        STATEMENT_TIMEOUT_MS=str(int(STATEMENT_TIMEOUT_S * 1000)),
         # Searchers here send requests far faster than people: no rate limit.
-        "RATELIMIT_ENABLED": "0",
-    }
-    with log.open("w") as output:
-        # No control socket: its default path is shared by every gunicorn of this user.
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--no-control-socket", "wsgi:app"],
-            cwd=ROOT,
-            env=environment,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
+        RATELIMIT_ENABLED="0",
+    )
     server = Gunicorn(process, port, log)
     try:
         server.wait_ready(60)  # the first time, workers import the app on a busy machine
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        servers.stop_gunicorn(process)
 
 
 @dataclass

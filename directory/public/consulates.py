@@ -69,7 +69,6 @@ def _finder_context(**_view_args: Any) -> dict[str, Any]:
         "nationality": None,
         "country_name": None,
         "origin": None,
-        "alternatives": [],
         "problem": None,
         "lookup": None,  # the typed town: "Did you mean" (_did_you_mean.html)
         "far": None,  # the office is far (_far_results.html)
@@ -98,7 +97,6 @@ def consulate_finder():
             "nationality": nationality,
             "country_name": country_names(db.session).get(nationality) if nationality else None,
             "origin": lookup.origin,
-            "alternatives": lookup.alternatives,
             "problem": lookup.problem,
             "lookup": lookup,
             "far": far_results(result.distance_m if result else None, "office"),

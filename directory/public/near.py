@@ -35,7 +35,6 @@ def _near_context(**_view_args: Any) -> dict[str, Any]:
         "args": request.args,
         "results": [],
         "origin": None,
-        "alternatives": [],
         "problem": None,
         "lookup": None,  # the typed town: "Did you mean" (_did_you_mean.html)
         "far": None,  # the nearest result is far (_far_results.html)
@@ -68,7 +67,6 @@ def near():
         **{
             **_near_context(),
             "origin": lookup.origin,
-            "alternatives": lookup.alternatives,
             "problem": lookup.problem,
             "lookup": lookup,
             "far": far_results(min((r.distance_m for r in results), default=None)),

@@ -77,7 +77,6 @@ def _route_context(key: str, record: Route | None = None) -> dict[str, Any]:
         "buffers": BUFFER_CHOICES,
         "buffer_km": DEFAULT_BUFFER_KM,
         "origin": None,
-        "alternatives": [],
         "problem": None,
         "lookup": None,  # the typed town: "Did you mean" (_did_you_mean.html)
         "far": None,  # the route passes far from the origin (_far_results.html)
@@ -133,7 +132,6 @@ def _result_context(
     return {
         "buffer_km": query.buffer_km,
         "origin": lookup.origin,
-        "alternatives": lookup.alternatives,
         "problem": lookup.problem,
         "lookup": lookup,
         "far": far_results(result.start.offset_m if result.start else None, "route"),
