@@ -25,18 +25,19 @@ else
 LOCAL_DB :=
 endif
 
-.PHONY: help run serve test lint format bench db db-shell migrate seed stop clean
+.PHONY: help run serve test lint format bench db db-shell migrate seed stop clean \
+	i18n-extract i18n-update i18n-compile i18n-check
 
 help: ## Show this list of targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-run: seed $(STAMPS)/assets ## Set up, migrate, load the demo data and serve on http://127.0.0.1:5000
+run: seed $(STAMPS)/assets $(CATALOGS) ## Set up, migrate, load the demo data and serve on http://127.0.0.1:5000
 	$(PYTHON) -m directory.devserver --host 127.0.0.1 --port 5000
 
-serve: seed $(STAMPS)/assets ## Like run, under gunicorn on http://127.0.0.1:8000 (gunicorn.conf.py)
+serve: seed $(STAMPS)/assets $(CATALOGS) ## Like run, under gunicorn on http://127.0.0.1:8000 (gunicorn.conf.py)
 	$(VENV)/bin/gunicorn wsgi:app
 
-test: db $(STAMPS)/assets ## Set up, then run every test (a fresh test database each run)
+test: db $(STAMPS)/assets $(CATALOGS) ## Set up, then run every test (a fresh test database each run)
 	@scripts/ensure-system-packages.sh --with-browser --with-db
 	$(PYTHON) -m pytest
 
@@ -80,6 +81,24 @@ stop: ## Stop the local PostgreSQL cluster (its data is kept in .pgdata/)
 
 clean: stop ## Remove the virtual environment, assets and local database
 	rm -rf $(VENV) $(STAMPS) node_modules directory/static/vendor directory/static-dist .pgdata
+
+# The translations (directory/translations/, README "Languages"): each language's binary
+# catalog is compiled from its .po when that changes; the .mo files are not committed.
+CATALOGS := $(patsubst %.po,%.mo,$(wildcard directory/translations/*/LC_MESSAGES/messages.po))
+
+%/LC_MESSAGES/messages.mo: %/LC_MESSAGES/messages.po | $(STAMPS)/venv
+	$(VENV)/bin/pybabel -q compile -i $< -o $@
+
+i18n-extract: $(STAMPS)/venv ## Collect the messages of the code and templates into messages.pot
+	@scripts/i18n.sh extract
+
+i18n-update: i18n-extract ## Then bring the four catalogs (.po) in line with messages.pot
+	@scripts/i18n.sh update
+
+i18n-compile: $(CATALOGS) ## Compile the catalogs the app reads (make run/test do it too)
+
+i18n-check: $(CATALOGS) ## Fail on a missing, untranslated or fuzzy message, or a stale .pot
+	@scripts/i18n.sh check
 
 $(STAMPS)/venv: pyproject.toml constraints.txt
 	@scripts/ensure-system-packages.sh

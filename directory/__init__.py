@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask_babel import Babel
 from flask_compress import Compress
 from flask_migrate import Migrate
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -27,6 +28,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 migrate = Migrate(directory=str(PROJECT_ROOT / "migrations"))
 # Pages, GeoJSON and scripts shrink several times over: it matters on a weak connection.
 compress = Compress()
+# Every page and message in Spanish, English, French or Haitian Creole (directory/i18n/).
+babel = Babel()
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -51,6 +54,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db)
     compress.init_app(app)
+    from directory.i18n import selection as language_selection
+
+    babel.init_app(app, locale_selector=language_selection.current_language)
+    # `{% trans %}` blocks are extracted and looked up with their whitespace collapsed.
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
+    language_selection.install(app)
 
     from directory import cli
     from directory.api import api

@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 import pytest
 from click.testing import Result
 from flask import Flask
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
@@ -80,6 +81,21 @@ def _drop_database(server: URL, name: str) -> None:
     admin.dispose()
 
 
+# The language a test reads in when it does not say: most tests were written against the
+# English pages, and ask for English as an English reader's browser does. The product's
+# own default (Spanish, with no Accept-Language) and the other languages have their tests
+# (tests/test_languages.py, tests/test_browser_languages.py).
+TEST_READER_LANGUAGE = "en"
+
+
+class EnglishReaderClient(FlaskClient):
+    """A test client whose requests say ``Accept-Language: en`` unless a test sets it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.environ_base.setdefault("HTTP_ACCEPT_LANGUAGE", TEST_READER_LANGUAGE)
+
+
 def make_test_app(database_url: URL, **overrides: Any) -> Flask:
     config = {
         "TESTING": True,
@@ -90,7 +106,9 @@ def make_test_app(database_url: URL, **overrides: Any) -> Flask:
         "RATELIMIT_ENABLED": False,
         **overrides,
     }
-    return create_app(config)
+    app = create_app(config)
+    app.test_client_class = EnglishReaderClient
+    return app
 
 
 @pytest.fixture(scope="session")
@@ -309,6 +327,7 @@ class LocalOnlyPage:
         javascript: bool = True,
         geolocation: dict[str, float] | None = None,
         viewport: dict[str, int] | None = None,
+        locale: str | None = TEST_READER_LANGUAGE,
     ) -> None:
         options: dict[str, Any] = {
             "java_script_enabled": javascript,
@@ -316,6 +335,8 @@ class LocalOnlyPage:
         }
         if viewport:
             options["viewport"] = viewport
+        if locale:  # the browser's Accept-Language and navigator.language
+            options["locale"] = locale
         if geolocation:
             options.update(geolocation=geolocation, permissions=["geolocation"])
         self.blocked: list[str] = []

@@ -21,7 +21,7 @@ from directory.places.nearest import NearbyLocation, NearestQuery, find_nearest
 from directory.places.placement import country_of
 from directory.places.records import public_location
 from directory.public import public
-from directory.public.pages import form_page, map_base
+from directory.public.pages import back_link, form_page, map_base
 from directory.web import http
 from directory.web.args import read_query
 from directory.web.lookups import location_filters
@@ -102,17 +102,6 @@ def _map_config(origin: Origin | None, results: list[NearbyLocation]) -> dict[st
             for result in results
         ],
     )
-
-
-# The searches a place page may lead back to: our own pages only (never another site).
-BACK_TO = ("/near", "/routes/", "/consulates")
-
-
-def back_link(value: str | None) -> str | None:
-    """The search a place was opened from, when it is one of our own search pages."""
-    if not value or not value.startswith(BACK_TO) or "\\" in value:
-        return None
-    return value
 
 
 @public.get("/places/<int:location_id>")

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from flask import current_app, render_template, request, url_for
 from marshmallow import Schema
 
+from directory.i18n.selection import LANG_PARAM, chosen_language
 from directory.public import public
 from directory.tiles.service import MAX_ZOOM as TILE_MAX_ZOOM
 from directory.web.errors import ApiError
@@ -71,15 +72,44 @@ SEARCH_PAGES: dict[str, type[Schema]] = {
 }
 
 
+# The searches a place page may lead back to: our own pages only (never another site).
+BACK_TO = ("/near", "/routes/", "/consulates")
+
+
+def back_link(value: str | None) -> str | None:
+    """The search a place was opened from, when it is one of our own search pages."""
+    if not value or not value.startswith(BACK_TO) or "\\" in value:
+        return None
+    return value
+
+
 def _wire_names(schema: type[Schema]) -> set[str]:
     return {field.data_key or name for name, field in schema().fields.items()}
 
 
-@public.app_template_global("back_here")
-def back_here() -> str:
-    """This search page's address with the parameters it understands only: a shared link's
-    ``fbclid`` or ``utm_*`` is not carried into the place pages it links to."""
+def _understood_parameters() -> list[tuple[str, str]]:
+    """This page's parameters that it understands, in order; a shared link's ``fbclid`` or
+    ``utm_*``, or a ``back`` to another site, is left behind."""
+    if request.endpoint == "public.place":
+        back = back_link(request.args.get("back"))
+        return [("back", back)] if back else []
     schema = SEARCH_PAGES.get(request.endpoint or "")
     names = _wire_names(schema) if schema else set()
-    pairs = [(key, value) for key, value in request.args.items(multi=True) if key in names]
+    return [(key, value) for key, value in request.args.items(multi=True) if key in names]
+
+
+@public.app_template_global("back_here")
+def back_here() -> str:
+    """This search page's address with the parameters it understands and the language, for
+    the place pages it links to."""
+    pairs = _understood_parameters()
+    if choice := chosen_language():
+        pairs.append((LANG_PARAM, choice))
     return request.path + ("?" + urlencode(pairs) if pairs else "")
+
+
+@public.app_template_global("switch_url")
+def switch_url(code: str) -> str:
+    """This page in another language: the same path and understood parameters, ``lang``
+    set (the language switcher and ``<link rel="alternate" hreflang>``)."""
+    return request.path + "?" + urlencode([*_understood_parameters(), (LANG_PARAM, code)])
