@@ -7,7 +7,10 @@ Conventions that hold for every table:
   out in metres on the spheroid; areas and lines are ``geometry`` (PostGIS has more functions
   for them) and are cast to geography where distance matters.
 * Text shown to people in several languages is a JSONB object keyed by locale
-  (``{"es": "...", "en": "..."}``); ``localized()`` picks one with a fallback.
+  (``{"es": "...", "en": "..."}``); ``localized()`` picks one with a fallback. Free text a
+  person wrote (a description, a note) also records the language it was written in
+  (``description_language``…), and ``localized_text()`` says when the text shown is not in
+  the reader's language, so a page can mark it ("written in Spanish").
 * Every record a person edits carries ``version`` (optimistic locking: SQLAlchemy adds
   ``WHERE version = :old`` to each UPDATE, so a stale edit fails instead of overwriting) and
   ``archived_at`` (records are archived, never deleted, so history and audits stay whole).
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from dataclasses import dataclass
 from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
@@ -54,6 +58,34 @@ def localized(texts: Localized | None, locale: str) -> str:
         if texts.get(candidate):
             return texts[candidate]
     return next(iter(texts.values()), "")
+
+
+@dataclass(frozen=True)
+class LocalizedText:
+    """A text in one language: ``language`` is the language it is in, and ``is_fallback``
+    says it is not in the language the reader asked for. Falsy when there is no text."""
+
+    text: str
+    language: str
+    is_fallback: bool = False
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __bool__(self) -> bool:
+        return bool(self.text)
+
+
+def localized_text(texts: Localized | None, locale: str, original: str | None) -> LocalizedText:
+    """The text in ``locale``; else in ``original`` (the language it was written in); else
+    in Spanish, English or any other language. Empty when there is no text at all."""
+    texts = texts or {}
+    if texts.get(locale):
+        return LocalizedText(texts[locale], locale)
+    for candidate in (original, "es", DEFAULT_LOCALE, *sorted(texts)):
+        if candidate and texts.get(candidate):
+            return LocalizedText(texts[candidate], candidate, is_fallback=True)
+    return LocalizedText("", locale)
 
 
 def utcnow() -> dt.datetime:

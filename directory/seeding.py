@@ -2,8 +2,10 @@
 
 The load is idempotent: every record has a natural key (a country code, a network code, an
 organization slug, a location's external id…) and a record whose key already exists is left
-as it is, so a second run adds nothing. The caller commits once at the end, so a bad row
-leaves the database untouched (``SeedError`` names the file and line).
+as it is, except that a language its names, description or notes lack is added from the
+seeds (nothing recorded is overwritten), so a second run adds nothing. The caller commits
+once at the end, so a bad row leaves the database untouched (``SeedError`` names the file
+and line).
 """
 
 from __future__ import annotations
@@ -23,7 +25,14 @@ from sqlalchemy.orm import Session
 from directory.accounts.models import ContactPerson, ContactRole
 from directory.corridors.models import Barrier, Route
 from directory.db import CONSULAR_KINDS, Cost, OrganizationKind, Population, PositionPrecision
-from directory.io.csv_files import csv_rows, locale_columns, read_flag, slugify, split_list
+from directory.io.csv_files import (
+    csv_rows,
+    locale_columns,
+    original_language,
+    read_flag,
+    slugify,
+    split_list,
+)
 from directory.io.loading import LoadError, Progress, no_progress
 from directory.places import opening_hours
 from directory.places.models import Country, Location, Network, Organization, ServiceCategory
@@ -84,23 +93,40 @@ class DemoSeeder:
     def _existing(self, column: Any) -> set[Any]:
         return set(self.session.scalars(select(column)))
 
+    def _by_key(self, model: Any, key: str) -> dict[Any, Any]:
+        return {getattr(record, key): record for record in self.session.scalars(select(model))}
+
+    def _complete(self, record: Any, attribute: str, texts: dict[str, str]) -> None:
+        """Add to an existing record the languages of ``texts`` it lacks (a database seeded
+        before they were written); what it holds already is left as it is."""
+        held = getattr(record, attribute) or {}
+        missing = {language: text for language, text in texts.items() if not held.get(language)}
+        if missing:
+            setattr(record, attribute, {**held, **missing})
+            self.report.added["translations"] += len(missing)
+
+    def _complete_original(self, record: Any, attribute: str, language: str | None) -> None:
+        if language and getattr(record, attribute) is None:
+            setattr(record, attribute, language)
+
     def countries(self) -> None:
         path = self._path("countries.geojson")
         features = json.loads(path.read_text(encoding="utf-8"))["features"]
         members = {row["code"] for _, row in csv_rows(self._path("rcm_members.csv"))}
-        existing = self._existing(Country.code)
+        existing = self._by_key(Country, "code")
         for feature in self.progress(features, "countries"):
             props = feature["properties"]
-            if props["code"] in existing:
-                continue
-            boundary = shape(feature["geometry"])
-            if not isinstance(boundary, MultiPolygon) or not boundary.is_valid:
-                raise SeedError(f"{path}: {props['code']} is not a valid MultiPolygon")
             names = {
                 locale: props[f"name_{locale}"]
                 for locale in ("en", "es", "fr", "ht")
                 if props.get(f"name_{locale}")
             }
+            if props["code"] in existing:
+                self._complete(existing[props["code"]], "names", names)
+                continue
+            boundary = shape(feature["geometry"])
+            if not isinstance(boundary, MultiPolygon) or not boundary.is_valid:
+                raise SeedError(f"{path}: {props['code']} is not a valid MultiPolygon")
             self._add(
                 "countries",
                 Country(
@@ -114,16 +140,27 @@ class DemoSeeder:
         self.session.flush()
 
     def networks(self) -> None:
-        existing = self._existing(Network.code)
-        for _, row in csv_rows(self._path("networks.csv")):
-            if row["code"] in existing:
+        path = self._path("networks.csv")
+        existing = self._by_key(Network, "code")
+        for line, row in csv_rows(path):
+            names = locale_columns(row, "name_")
+            descriptions = locale_columns(row, "description_")
+            try:
+                language = original_language(row, "description_", descriptions)
+            except ValueError as error:
+                raise SeedError(f"{path.name}:{line}: {error}") from None
+            if network := existing.get(row["code"]):
+                self._complete(network, "names", names)
+                self._complete(network, "descriptions", descriptions)
+                self._complete_original(network, "description_language", language)
                 continue
             self._add(
                 "networks",
                 Network(
                     code=row["code"],
-                    names=locale_columns(row, "name_"),
-                    descriptions=locale_columns(row, "description_"),
+                    names=names,
+                    descriptions=descriptions,
+                    description_language=language,
                     website=row["website"] or None,
                 ),
             )
@@ -147,11 +184,18 @@ class DemoSeeder:
         path = self._path("organizations.csv")
         networks = {network.code: network for network in self.session.scalars(select(Network))}
         countries = {country.code: country for country in self.session.scalars(select(Country))}
-        existing = self._existing(Organization.slug)
+        existing = self._by_key(Organization, "slug")
         for line, row in csv_rows(path):
-            if row["key"] in existing:
-                continue
             where = f"{path.name}:{line}"
+            descriptions = locale_columns(row, "description_")
+            try:
+                language = original_language(row, "description_", descriptions)
+            except ValueError as error:
+                raise SeedError(f"{where}: {error}") from None
+            if organization := existing.get(row["key"]):
+                self._complete(organization, "descriptions", descriptions)
+                self._complete_original(organization, "description_language", language)
+                continue
             try:
                 kind = OrganizationKind(row["kind"])
                 members = [networks[code] for code in split_list(row["networks"])]
@@ -162,26 +206,25 @@ class DemoSeeder:
                 raise SeedError(f"{where}: also_serves is only for consulates and embassies")
             if unknown := [code for code in also_serves if code not in countries]:
                 raise SeedError(f"{where}: also_serves names unknown country {unknown[0]!r}")
-            existing.add(row["key"])
-            self._add(
-                "organizations",
-                Organization(
-                    slug=row["key"],
-                    name=row["name"],
-                    kind=kind,
-                    sending_country_code=row["sending_country"] or None,
-                    website=row["website"] or None,
-                    descriptions=locale_columns(row, "description_"),
-                    networks=members,
-                    also_serves=[countries[code] for code in also_serves],
-                ),
+            organization = Organization(
+                slug=row["key"],
+                name=row["name"],
+                kind=kind,
+                sending_country_code=row["sending_country"] or None,
+                website=row["website"] or None,
+                descriptions=descriptions,
+                description_language=language,
+                networks=members,
+                also_serves=[countries[code] for code in also_serves],
             )
+            existing[row["key"]] = organization
+            self._add("organizations", organization)
 
     def locations(self) -> None:
         path = self._path("locations.csv")
         organizations = {org.slug: org for org in self.session.scalars(select(Organization))}
         categories = {cat.code: cat for cat in self.session.scalars(select(ServiceCategory))}
-        existing = self._existing(Location.external_id)
+        existing = self._by_key(Location, "external_id")
         first_line: dict[str, int] = {}
         rows = list(csv_rows(path))
         for line, row in self.progress(rows, "locations"):
@@ -193,7 +236,14 @@ class DemoSeeder:
                     f"{first_line[external_id]}; give the site a distinct site_name"
                 )
             first_line[external_id] = line
-            if external_id in existing:
+            notes = locale_columns(row, "notes_")
+            try:
+                notes_language = original_language(row, "notes_", notes)
+            except ValueError as error:
+                raise SeedError(f"{where}: {error}") from None
+            if location := existing.get(external_id):
+                self._complete(location, "notes", notes)
+                self._complete_original(location, "notes_language", notes_language)
                 continue
             try:
                 position = LonLat.parse(row["lon"], row["lat"])
@@ -224,6 +274,8 @@ class DemoSeeder:
                     email=row["email"] or None,
                     verified_at=None,
                     source=DEMO_SOURCE,
+                    notes=notes,
+                    notes_language=notes_language,
                 )
             except KeyError as error:
                 raise SeedError(f"{where}: unknown organization or category {error}") from None
@@ -244,10 +296,12 @@ class DemoSeeder:
         """Areas no road crosses (the Darién Gap), with a warning in each language."""
         path = self._path("barriers.geojson")
         features = json.loads(path.read_text(encoding="utf-8"))["features"]
-        existing = self._existing(Barrier.code)
+        existing = self._by_key(Barrier, "code")
         for feature in features:
             props = feature["properties"]
-            if props["code"] in existing:
+            if barrier := existing.get(props["code"]):
+                self._complete(barrier, "names", locale_columns(props, "name_"))
+                self._complete(barrier, "notes", locale_columns(props, "note_"))
                 continue
             area = shape(feature["geometry"])
             if not isinstance(area, MultiPolygon) or not area.is_valid:
@@ -268,10 +322,11 @@ class DemoSeeder:
     def routes(self) -> None:
         path = self._path("routes.geojson")
         features = json.loads(path.read_text(encoding="utf-8"))["features"]
-        existing = self._existing(Route.code)
+        existing = self._by_key(Route, "code")
         for feature in features:
             props = feature["properties"]
-            if props["code"] in existing:
+            if route := existing.get(props["code"]):
+                self._complete(route, "names", locale_columns(props, "name_"))
                 continue
             line = shape(feature["geometry"])
             if not isinstance(line, LineString) or len(line.coords) < 2 or not line.is_valid:

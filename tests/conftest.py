@@ -42,6 +42,7 @@ from directory.config import sqlalchemy_url
 from directory.consular.districts import DistrictReport, compute_districts
 from directory.db import db
 from directory.gazetteer.services import load_gazetteer
+from tests import servers
 
 # Each run gets its own databases, so two runs on one server (CI and a developer, or two
 # developers) never drop each other's.
@@ -85,7 +86,7 @@ def _drop_database(server: URL, name: str) -> None:
 # English pages, and ask for English as an English reader's browser does. The product's
 # own default (Spanish, with no Accept-Language) and the other languages have their tests
 # (tests/test_languages.py, tests/test_browser_languages.py).
-TEST_READER_LANGUAGE = "en"
+TEST_READER_LANGUAGE = servers.TEST_READER_LANGUAGE
 
 
 class EnglishReaderClient(FlaskClient):

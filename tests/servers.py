@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# The language the tests read pages in unless a test says otherwise (tests/conftest.py).
+TEST_READER_LANGUAGE = "en"
 
 
 def free_port() -> int:

@@ -69,7 +69,8 @@ def test_the_empty_finder_invites_a_search_and_offers_nationalities_with_offices
     assert 'id="finder-form" data-locate>' in page
     assert "data-locate-button" in page
     options = re.findall(r'<option value="([A-Z]{2})"', page)
-    assert options == ["GT", "HN", "SV"]  # sorted by name; US has no office
+    # Sorted by CLDR name (El Salvador, Guatemala, Honduras); US has no office.
+    assert options == ["SV", "GT", "HN"]
     assert "We do not log or keep your location" in page
 
 
@@ -99,7 +100,7 @@ def test_the_finder_says_when_only_the_nearest_office_is_found(client, directory
         as_text=True
     )
     assert 'data-match="nearest"' in page
-    assert "No consulate of Country GT covers this place; this is the nearest." in page
+    assert "No consulate of Guatemala covers this place; this is the nearest." in page
     assert re.search(r"[\d,.]+ km in a straight line", page)
     assert "Consulado de Guatemala en Tapachula" in page
 
@@ -133,7 +134,7 @@ def test_the_finder_guides_an_incomplete_search(client, directory):
     assert "Choose your nationality to find the consulate" in no_nationality
     no_office = client.get("/consulates/serving?nationality=US&lat=15&lon=-92")
     assert no_office.status_code == 200
-    assert "has no consulate or embassy of Country US yet" in no_office.get_data(as_text=True)
+    assert "has no consulate or embassy of United States yet" in no_office.get_data(as_text=True)
     # Positive control: the same place for a nationality with an office finds it.
     found = client.get("/consulates/serving?nationality=GT&lat=15&lon=-92").get_data(as_text=True)
     assert "Consulado de Guatemala en Tapachula" in found
@@ -152,7 +153,8 @@ def test_bad_finder_input_is_a_400_page_that_says_what_to_fix(client, directory,
 
 def test_the_list_groups_offices_by_nationality(client, directory):
     page = client.get("/consulates").get_data(as_text=True)
-    assert re.findall(r'data-nationality="([A-Z]{2})"', page) == ["GT", "HN", "SV"]
+    # Sorted by CLDR name: El Salvador, Guatemala, Honduras.
+    assert re.findall(r'data-nationality="([A-Z]{2})"', page) == ["SV", "GT", "HN"]
     joint = directory["joint"].id
     assert f'href="/consulates/{joint}"' in page  # under HN, its own nationality
     assert f'href="/consulates/{joint}?nationality=SV"' in page  # under SV
@@ -206,7 +208,7 @@ def test_an_office_without_a_district_explains_how_to_compute_it(client, directo
     page = client.get(f"/consulates/{joint.id}?nationality=SV").get_data(as_text=True)
     assert 'id="district-missing"' in page
     assert "flask districts compute" in page
-    assert "Joint office: serves Country HN, Country SV." in page
+    assert "Joint office: serves Honduras, El Salvador." in page
 
 
 def test_an_id_that_is_not_a_consular_office_is_a_404_page(client, directory):

@@ -22,12 +22,12 @@ def two_countries(db_session):
 
 def test_a_search_in_mexico_offers_its_number(client, two_countries):
     page = client.get("/near?lat=14.95&lon=-92.27").get_data(as_text=True)
-    assert 'Emergency in Country MX: <a class="action action--emergency" href="tel:911">' in page
+    assert 'Emergency in Mexico: <a class="action action--emergency" href="tel:911">' in page
 
 
 def test_a_search_where_no_number_is_known_says_so(client, two_countries):
     page = client.get("/near?lat=14.2&lon=-90.6").get_data(as_text=True)
-    assert "Emergency in Country GT: the directory has no single emergency number" in page
+    assert "Emergency in Guatemala: the directory has no single emergency number" in page
     assert 'href="tel:' not in page.split('id="emergency"')[1].split("</p>")[0]
 
 
@@ -42,14 +42,14 @@ def test_the_route_page_gives_every_country_or_the_persons(client, two_countries
     assert "(no single number known)" in listed
     assert 'href="tel:911"' in listed
     ahead = client.get("/routes/emergency-route?lat=14.95&lon=-92.27").get_data(as_text=True)
-    assert "Emergency in Country MX" in ahead
+    assert "Emergency in Mexico" in ahead
 
 
 def test_the_finder_offers_the_number_where_the_person_is(client, db_session, two_countries):
     factories.consular_office(db_session, "GT", -92.26, 14.9)
     response = client.get("/consulates/serving?nationality=GT&lat=14.95&lon=-92.27")
     assert response.status_code == 200
-    assert "Emergency in Country MX" in response.get_data(as_text=True)
+    assert "Emergency in Mexico" in response.get_data(as_text=True)
 
 
 def test_a_typed_border_town_gets_its_own_countrys_number(demo_app, demo_session):

@@ -152,7 +152,8 @@ def fetch(port: int, method: str, path: str, body: bytes | None = None, timeout:
     """One request on a connection of its own (so each may reach either worker)."""
     started = time.monotonic()
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    headers = {"Connection": "close"}
+    # In English, as every test reads unless it says otherwise (tests/conftest.py).
+    headers = {"Connection": "close", "Accept-Language": servers.TEST_READER_LANGUAGE}
     if body is not None:
         headers["Content-Type"] = "application/json"
     try:

@@ -45,8 +45,9 @@ def test_position_gives_a_ranked_list_with_links_and_status(client, db_session):
     assert 'href="https://wa.me/529620000001"' in html
     assert 'href="geo:14.9,-92.2667' in html
     assert "Open 24 hours" in html
-    assert "Full until 31 Jan 2099" in html
-    assert "Verified on 01 Oct 2026" in html
+    # Dates spelled out in the reader's language (English here: conftest sends it).
+    assert "Full until January 31, 2099" in html
+    assert "Verified on October 1, 2026" in html
     assert "Not verified" not in html  # no badge that every record carries
 
 
@@ -73,7 +74,8 @@ def test_place_page_shows_everything_known(client, db_session):
     db_session.flush()
     html = client.get(f"/places/{shelter.id}").get_data(as_text=True)
     assert "Albergue Belén" in html
-    assert "Monday to Friday:\n      08:00–16:00" in html
+    # Times of day as the reader writes them: "8:00 AM" in English, "8:00" in Spanish.
+    assert "Monday to Friday:\n      8:00\u202fAM–4:00\u202fPM" in html
     assert "Saturday and Sunday:\n      closed" in html
     assert "Mexico City time" in html  # the zone as people know it
     assert "America/Mexico_City" not in html
@@ -94,7 +96,7 @@ def test_place_page_says_no_more_than_the_record(client, db_session):
     assert days == sorted(days)  # the week from Monday, whatever order the JSON keeps
     assert "Typical hours, not confirmed by the organization" in html
     assert "Takes people in" in html
-    assert "18:00–21:00" in html
+    assert "6:00\u202fPM–9:00\u202fPM" in html
     assert "<dt>For</dt>" not in html  # unknown is not "everyone"
     assert "Spanish, Haitian Creole" in html
     assert "Low cost" in html

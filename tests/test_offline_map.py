@@ -66,7 +66,7 @@ def test_the_district_map_is_an_attachment_with_the_district_and_its_partners(cl
     html = response.get_data(as_text=True)
     assert "Consulado de Guatemala en Tapachula" in html
     assert "Consular district of Consulado de Guatemala en Tapachula" in html
-    assert "For nationals of Country GT." in html
+    assert "For nationals of Guatemala." in html
     assert "Computed district" in html
     assert "Albergue Bel\\u00e9n {{ 7*7 }}" in html  # JSON data, never run as a template
     assert "Colectivo \\u003cb\\u003eFrontera" in html  # data, never markup

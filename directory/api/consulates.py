@@ -7,6 +7,7 @@ cached and never logged. The partner list is public directory data.
 from __future__ import annotations
 
 from flask import Response, url_for
+from flask_babel import gettext as _
 
 from directory.api import api
 from directory.consular.services import PartnerQuery, partners_in_district, serving_office
@@ -40,7 +41,10 @@ def consulate_serving() -> Response:
     if result is None:
         raise ApiError(
             "no_consulate",
-            f"The directory has no consular office serving {nationality}.",
+            _(
+                "The directory has no consular office serving %(nationality)s.",
+                nationality=nationality,
+            ),
             status=404,
             details={"nationality": nationality},
         )

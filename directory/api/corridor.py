@@ -14,11 +14,13 @@ from flask import Response, request
 from directory.api import api
 from directory.corridors.services import CorridorQuery, line_corridor, route_corridor
 from directory.db import db
+from directory.i18n.selection import current_language
 from directory.web import http
 from directory.web.args import read_json_body, read_query
 from directory.web.errors import invalid_parameter
 from directory.web.features import corridor_collection
 from directory.web.lookups import location_filters, route_or_404
+from directory.web.messages import geo_message
 from directory.web.schemas import CorridorArgs
 from geo.corridor import read_line
 from geo.geojson import GeometryError
@@ -45,7 +47,7 @@ def route_corridor_view(key: str) -> Response:
     route = route_or_404(db.session, key)
     query = corridor_query(read_query(CorridorArgs()))
     result = route_corridor(db.session, route, query)
-    summary = {"id": route.id, "code": route.code, "name": route.name("en")}
+    summary = {"id": route.id, "code": route.code, "name": route.name(current_language())}
     return http.geojson(corridor_collection(result, query, summary))
 
 
@@ -58,6 +60,6 @@ def line_corridor_view() -> Response:
     try:
         positions = read_line(read_json_body())
     except GeometryError as error:
-        raise invalid_parameter(error.name, error.message) from None
+        raise invalid_parameter(error.name, geo_message(error.message)) from None
     result = line_corridor(db.session, positions, query)
     return http.geojson(corridor_collection(result, query, {}))

@@ -8,6 +8,7 @@ from directory.api import api
 from directory.consular.district_map import districts_geojson
 from directory.corridors.services import routes_geojson
 from directory.db import db
+from directory.i18n.selection import current_language
 from directory.places.countries import outlines_geojson
 from directory.web import http
 from directory.web.args import read_query
@@ -26,7 +27,7 @@ def country_outlines() -> Response:
 @http.policy(http.public(3600))
 def routes() -> Response:
     """The migration routes as GeoJSON lines (``id``, ``code``, ``name``, ``length_km``)."""
-    return http.geojson(routes_geojson(db.session))
+    return http.geojson(routes_geojson(db.session, current_language()))
 
 
 @api.get("/districts")

@@ -7,6 +7,8 @@ partitions on top of each other). The GeoJSON is built and simplified by PostGIS
 
 from __future__ import annotations
 
+import unicodedata
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -54,9 +56,9 @@ def districts_geojson(session: Session, nationality: str) -> str:
     return session.scalar(query) or EMPTY_COLLECTION
 
 
-def nationalities_with_offices(session: Session) -> list[Country]:
+def nationalities_with_offices(session: Session, language: str = "en") -> list[Country]:
     """Countries served by a consular office of the directory (joint offices included),
-    by English name."""
+    by their name in ``language`` (accents ignored: "Émirats" among the E)."""
     has_office = (
         select(Organization.id)
         .where(Organization.archived_at.is_(None), serves(Country.code))
@@ -64,4 +66,9 @@ def nationalities_with_offices(session: Session) -> list[Country]:
         .exists()
     )
     countries = session.scalars(select(Country).where(has_office)).all()
-    return sorted(countries, key=lambda country: country.name())
+    return sorted(countries, key=lambda country: _sort_key(country.name(language)))
+
+
+def _sort_key(name: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))

@@ -86,12 +86,19 @@ def find_route(session: Session, key: str) -> Route | None:
     return session.scalar(select(Route).where(condition, Route.archived_at.is_(None)))
 
 
-def active_routes(session: Session) -> list[tuple[Route, float]]:
-    """Active routes with their spheroid length in metres, by name."""
+def active_routes(session: Session, language: str = "en") -> list[tuple[Route, float]]:
+    """Active routes with their spheroid length in metres, by their name in ``language``
+    (else in English)."""
     rows = session.execute(
         select(Route, corridor.length_m(Route.path))
         .where(Route.archived_at.is_(None))
-        .order_by(func.coalesce(Route.names["en"].astext, Route.code))
+        .order_by(
+            func.coalesce(
+                func.nullif(Route.names[language].astext, ""),
+                Route.names["en"].astext,
+                Route.code,
+            )
+        )
     )
     return [(route, length) for route, length in rows.all()]
 
@@ -200,15 +207,17 @@ def _start_and_length(
     return Start(fraction=row.fraction, along_m=row.along_m, offset_m=row.offset_m), row.length_m
 
 
-def routes_geojson(session: Session) -> str:
-    """The active routes as GeoJSON text (``id``, ``code``, ``name``, ``length_km`` on the
-    spheroid), built by PostGIS."""
+def routes_geojson(session: Session, language: str = "en") -> str:
+    """The active routes as GeoJSON text (``id``, ``code``, ``name`` in ``language``, else
+    English, ``length_km`` on the spheroid), built by PostGIS."""
     rows = (
         select(
             Route.path.label("geometry"),
             Route.id,
             Route.code,
-            func.coalesce(Route.names["en"].astext, Route.code).label("name"),
+            func.coalesce(
+                func.nullif(Route.names[language].astext, ""), Route.names["en"].astext, Route.code
+            ).label("name"),
             func.round(cast(corridor.length_m(Route.path) / 1000, Numeric), 2).label("length_km"),
         )
         .where(Route.archived_at.is_(None))

@@ -6,7 +6,7 @@
 - the template ``messages.pot`` is out of date with the code (a fresh extraction differs);
 - a language's catalog misses a message of the template, or has one the template lost;
 - a message is untranslated (any plural form empty) or fuzzy;
-- a translation breaks a placeholder (``%(name)s``) that the code fills;
+- a translation drops or misnames a placeholder (``%(name)s``) that the code fills;
 - the compiled catalog (``.mo``) is missing or older than its ``.po``.
 
 ``fill-source en`` copies each English message into its own translation: English is the
@@ -15,6 +15,7 @@ language the messages are written in, and its catalog lets an English editor rew
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import tempfile
@@ -29,6 +30,8 @@ from directory.i18n import LANGUAGES
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATIONS = ROOT / "directory" / "translations"
 TEMPLATE = TRANSLATIONS / "messages.pot"
+EXTRACT = ROOT / "scripts" / "i18n.sh"
+PLACEHOLDER = re.compile(r"%\((\w+)\)[sdif]")
 
 
 def catalog_path(language: str) -> Path:
@@ -53,6 +56,17 @@ def _untranslated(message: Message) -> bool:
     return not strings or any(not text for text in strings)
 
 
+def _lost_placeholders(message: Message) -> set[str]:
+    """Named placeholders of the English text that the translation dropped. A plural's
+    singular may leave out the count ("un jour"); its last form must keep every one."""
+    ids = message.id if isinstance(message.id, tuple) else (message.id,)
+    wanted = set().union(*(PLACEHOLDER.findall(text) for text in ids))
+    strings = message.string if isinstance(message.string, tuple) else (message.string,)
+    if not strings or not strings[-1]:
+        return set()
+    return wanted - set(PLACEHOLDER.findall(strings[-1]))
+
+
 def template_problems() -> Iterator[str]:
     """The committed template against a fresh extraction of the code."""
     if not TEMPLATE.exists():
@@ -60,7 +74,7 @@ def template_problems() -> Iterator[str]:
         return
     with tempfile.TemporaryDirectory() as scratch:
         fresh_path = Path(scratch) / "messages.pot"
-        subprocess.run([str(ROOT / "scripts" / "i18n.sh"), "extract", str(fresh_path)], check=True)
+        subprocess.run([str(EXTRACT), "extract", str(fresh_path)], check=True)
         fresh = _keys(_read(fresh_path))
     committed = _keys(_read(TEMPLATE))
     for msgid, _context in sorted(fresh - committed, key=str):
@@ -90,6 +104,9 @@ def catalog_problems(language: str) -> Iterator[str]:
             yield f"{where}:{message.lineno}: fuzzy {_msgid(message)!r}"
         elif _untranslated(message):
             yield f"{where}:{message.lineno}: untranslated {_msgid(message)!r}"
+        elif lost := _lost_placeholders(message):
+            names = ", ".join(sorted(lost))
+            yield f"{where}:{message.lineno}: {_msgid(message)!r} lost the placeholder {names}"
     for message, errors in catalog.check():
         for error in errors:
             yield f"{where}:{message.lineno}: {_msgid(message)!r}: {error}"
@@ -106,12 +123,14 @@ def problems() -> list[str]:
 
 
 def fill_source(language: str) -> int:
-    """Give every untranslated message of ``language``'s catalog its own text."""
+    """Give every untranslated or fuzzy message of ``language``'s catalog its own text (an
+    English rewording kept in the English catalog stays)."""
     path = catalog_path(language)
     catalog = _read(path, language)
     filled = 0
     for message in catalog:
-        if message.id and _untranslated(message):
+        # New messages arrive empty, changed ones fuzzy with the old text as a guess.
+        if message.id and (_untranslated(message) or message.fuzzy):
             message.string = message.id
             message.flags.discard("fuzzy")
             filled += 1

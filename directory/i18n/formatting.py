@@ -71,11 +71,12 @@ def time_of_day(value: dt.time | str) -> str:
     return format_time(value, "short", locale=current_language())
 
 
-def relative_days(value: dt.date, today: dt.date) -> str:
-    """How long ago: "hace 3 días", "3 days ago", "today"."""
+def relative_age(value: dt.date, today: dt.date) -> str:
+    """How long ago, in the largest whole unit: "hace 3 meses", "2 years ago", "today".
+    A date in the future (a clock ahead) reads "today": never "in 2 days" for the past."""
     if isinstance(value, dt.datetime):
         value = value.date()
-    days = (today - value).days
+    days = max((today - value).days, 0)
     language = current_language()
     if days == 0:
         return gettext("today")
@@ -83,12 +84,36 @@ def relative_days(value: dt.date, today: dt.date) -> str:
         return format_timedelta(
             dt.timedelta(days=-days), granularity="day", add_direction=True, locale=language
         )
-    return ngettext("%(num)d day ago", "%(num)d days ago", days)
+    if days < 31:
+        return ngettext("%(num)d day ago", "%(num)d days ago", days)
+    if days < 365:
+        return ngettext("%(num)d month ago", "%(num)d months ago", round(days / 30.44))
+    return ngettext("%(num)d year ago", "%(num)d years ago", round(days / 365.25))
+
+
+# The languages of the directory, named by our catalogs where CLDR has no names in the
+# reader's language (Haitian Creole).
+LANGUAGE_NAMES = {
+    "es": lazy_pgettext("language", "Spanish"),
+    "en": lazy_pgettext("language", "English"),
+    "fr": lazy_pgettext("language", "French"),
+    "ht": lazy_pgettext("language", "Haitian Creole"),
+}
 
 
 def language_name(code: str) -> str:
-    """An ISO 639 code as the reader calls the language ("ht" → "criollo haitiano")."""
-    return Locale.parse(current_language()).languages.get(code) or code
+    """An ISO 639 code as the reader calls the language ("ht" → "criollo haitiano"): CLDR's
+    name, else our catalog's, else the French name for a Haitian Creole reader, else the
+    code."""
+    language = current_language()
+    name = Locale.parse(language).languages.get(code)
+    if name:
+        return name
+    if code in LANGUAGE_NAMES:
+        return str(LANGUAGE_NAMES[code])
+    if language == "ht":
+        return Locale.parse("fr").languages.get(code) or code
+    return code
 
 
 def country_name(code: str, recorded: dict[str, str] | None = None) -> str:

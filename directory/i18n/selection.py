@@ -16,7 +16,8 @@ say ``Vary: Accept-Language, Cookie`` so that no cache hands one language to ano
 
 from __future__ import annotations
 
-from flask import Flask, Response, g, has_request_context, request
+import flask_babel
+from flask import Flask, Response, has_request_context, request
 from markupsafe import Markup, escape
 
 from directory.i18n import DEFAULT_LANGUAGE, LANGUAGES, script_strings
@@ -27,6 +28,10 @@ COOKIE_MAX_AGE = 365 * 24 * 3600
 # Endpoints whose links carry the choice: the pages. The API answers in the
 # ``Accept-Language`` of the request; static files and tiles have no language.
 PAGE_BLUEPRINTS = ("public.", "workspace.")
+# Pages for people that live under /api/ (the API reference).
+PAGES_UNDER_API = frozenset({"api.reference"})
+# Per request, not on ``g``: an app context may outlive one request (tests hold one).
+_CACHE_KEY = "directory.language"
 
 
 def known_language(value: str | None) -> str | None:
@@ -37,7 +42,13 @@ def known_language(value: str | None) -> str | None:
     return code if code in LANGUAGES else None
 
 
+def _is_page(endpoint: str | None) -> bool:
+    return (endpoint or "").startswith(PAGE_BLUEPRINTS) or endpoint in PAGES_UNDER_API
+
+
 def _is_api() -> bool:
+    if _is_page(request.endpoint):
+        return False
     return (request.endpoint or "").startswith("api.") or request.path.startswith("/api/")
 
 
@@ -45,14 +56,15 @@ def chosen_language() -> str | None:
     """The language the person chose: in the URL, else in the cookie, else None. The API
     reads neither: it answers in the request's ``Accept-Language`` (our scripts send the
     page's language in that header)."""
-    if "chosen_language" not in g:
-        g.chosen_language = (
+    cache = request.environ.setdefault(_CACHE_KEY, {})
+    if "chosen" not in cache:
+        cache["chosen"] = (
             None
             if _is_api()
             else known_language(request.args.get(LANG_PARAM))
             or known_language(request.cookies.get(LANG_COOKIE))
         )
-    return g.chosen_language
+    return cache["chosen"]
 
 
 def select_language() -> str:
@@ -70,14 +82,15 @@ def current_language() -> str:
     """The language of this answer (a template global: ``<html lang>``)."""
     if not has_request_context():
         return DEFAULT_LANGUAGE
-    if "language" not in g:
-        g.language = select_language()
-    return g.language
+    cache = request.environ.setdefault(_CACHE_KEY, {})
+    if "language" not in cache:
+        cache["language"] = select_language()
+    return cache["language"]
 
 
 def _carry_choice(endpoint: str, values: dict) -> None:
     """``url_for`` to a page adds ``lang`` when the person chose one."""
-    if LANG_PARAM in values or not endpoint.startswith(PAGE_BLUEPRINTS):
+    if LANG_PARAM in values or not _is_page(endpoint):
         return
     if has_request_context() and (choice := chosen_language()):
         values[LANG_PARAM] = choice
@@ -113,6 +126,9 @@ def _remember_and_vary(response: Response) -> Response:
 
 
 def install(app: Flask) -> None:
+    # Flask-Babel keeps the locale on ``g``; a fresh request must choose again even where an
+    # app context outlives a request (tests hold one across several requests).
+    app.before_request(flask_babel.refresh)
     app.url_defaults(_carry_choice)
     app.after_request(_remember_and_vary)
     app.add_template_global(current_language)

@@ -39,12 +39,36 @@ def read_flag(value: str) -> bool:
 
 
 def locale_columns(row: dict[str, Any], prefix: str) -> dict[str, str]:
-    """``{"name_en": "Shelter", "name_es": "Albergue"}`` → ``{"en": "Shelter", "es": …}``."""
+    """``{"name_en": "Shelter", "name_es": "Albergue"}`` → ``{"en": "Shelter", "es": …}``.
+
+    ``{prefix}language`` is not a text: it names the language the texts were written in
+    (see ``original_language``)."""
     return {
         key.removeprefix(prefix): value
         for key, value in row.items()
-        if key.startswith(prefix) and value
+        if key.startswith(prefix) and key != prefix + "language" and value
     }
+
+
+def original_language(row: dict[str, Any], prefix: str, texts: dict[str, str]) -> str | None:
+    """The language the ``{prefix}*`` texts were written in: the ``{prefix}language`` cell,
+    or the only language there is. None when there is no text; ``ValueError`` when there are
+    several and the cell does not say which is the original, or names one that is absent."""
+    stated = (row.get(prefix + "language") or "").strip()
+    if not texts:
+        if stated:
+            raise ValueError(f"{prefix}language is {stated!r} but there is no {prefix}* text")
+        return None
+    if not stated:
+        if len(texts) == 1:
+            return next(iter(texts))
+        raise ValueError(
+            f"{prefix}* is in {', '.join(sorted(texts))}: say in {prefix}language "
+            "which one it was written in"
+        )
+    if stated not in texts:
+        raise ValueError(f"{prefix}language is {stated!r} but there is no {prefix}{stated}")
+    return stated
 
 
 def slugify(text: str) -> str:

@@ -4,8 +4,10 @@ locations where they receive people (HSDS: organization, location, service)."""
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
 from typing import Any
 
+from babel import Locale, UnknownLocaleError
 from geoalchemy2 import Geography, Geometry, WKBElement
 from sqlalchemy import (
     CheckConstraint,
@@ -18,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     event,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
@@ -28,12 +31,14 @@ from directory.db import (
     Base,
     Cost,
     Localized,
+    LocalizedText,
     OperationalStatus,
     OrganizationKind,
     PositionPrecision,
     Versioned,
     enum_column,
     localized,
+    localized_text,
 )
 from directory.places.opening_hours import OpenState, state_at
 from geo.coordinates import LonLat
@@ -57,7 +62,35 @@ class Country(Base):
     __table_args__ = (CheckConstraint("code ~ '^[A-Z]{2}$'", name="code_format"),)
 
     def name(self, locale: str = DEFAULT_LOCALE) -> str:
-        return localized(self.names, locale)
+        """CLDR's name in ``locale`` where CLDR has one ("México", "Mexique"); else the name
+        recorded for ``locale`` (CLDR has no country names in Haitian Creole); else CLDR's
+        Spanish name; else any recorded name."""
+        cldr = _cldr_territories(locale)
+        if self.code in cldr:
+            return cldr[self.code]
+        if self.names and self.names.get(locale):
+            return self.names[locale]
+        return _cldr_territories("es").get(self.code) or localized(self.names, locale) or self.code
+
+
+@cache
+def _cldr_territories(locale: str) -> dict[str, str]:
+    try:
+        return dict(Locale.parse(locale).territories)
+    except (UnknownLocaleError, ValueError):
+        return {}
+
+
+def _language_column() -> Mapped[str | None]:
+    """The language a text was written in (its original); None while there is no text."""
+    return mapped_column(String(8))
+
+
+def _original_is_present(texts: str, language: str) -> CheckConstraint:
+    """The language a text was written in is one the text is recorded in."""
+    return CheckConstraint(
+        f"{language} IS NULL OR {texts} ? {language}", name=f"{language}_present"
+    )
 
 
 organization_networks = Table(
@@ -93,10 +126,17 @@ class Network(Base):
     code: Mapped[str] = mapped_column(String(32), unique=True, nullable=False)
     names: Mapped[Localized] = mapped_column(JSONB, nullable=False)
     descriptions: Mapped[Localized] = mapped_column(JSONB, nullable=False, default=dict)
+    description_language: Mapped[str | None] = _language_column()
     website: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (_original_is_present("descriptions", "description_language"),)
 
     def name(self, locale: str = DEFAULT_LOCALE) -> str:
         return localized(self.names, locale)
+
+    def description_in(self, language: str) -> LocalizedText:
+        """The description in ``language``, else in the language it was written in."""
+        return localized_text(self.descriptions, language, self.description_language)
 
 
 class ServiceCategory(Base):
@@ -133,6 +173,7 @@ class Organization(Versioned, Base):
     )
     sending_country_code: Mapped[str | None] = mapped_column(ForeignKey("countries.code"))
     descriptions: Mapped[Localized] = mapped_column(JSONB, nullable=False, default=dict)
+    description_language: Mapped[str | None] = _language_column()
     website: Mapped[str | None] = mapped_column(Text)
     email: Mapped[str | None] = mapped_column(Text)
 
@@ -146,10 +187,15 @@ class Organization(Versioned, Base):
             "kind NOT IN ('consulate', 'embassy') OR sending_country_code IS NOT NULL",
             name="consular_has_sending_country",
         ),
+        _original_is_present("descriptions", "description_language"),
     )
 
     def description(self, locale: str = DEFAULT_LOCALE) -> str:
-        return localized(self.descriptions, locale)
+        return self.description_in(locale).text
+
+    def description_in(self, language: str) -> LocalizedText:
+        """The description in ``language``, else in the language it was written in."""
+        return localized_text(self.descriptions, language, self.description_language)
 
     @property
     def nationalities(self) -> list[str]:
@@ -216,6 +262,12 @@ class Location(Versioned, Base):
     status_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     verified_at: Mapped[dt.date | None] = mapped_column(Date)
     source: Mapped[str] = mapped_column(Text, nullable=False)
+    # What a person should know about this site ("Take the path behind the church"), per
+    # language, and the language it was written in.
+    notes: Mapped[Localized] = mapped_column(
+        JSONB, nullable=False, default=dict, server_default=text("'{}'::jsonb")
+    )
+    notes_language: Mapped[str | None] = _language_column()
 
     organization: Mapped[Organization] = relationship(back_populates="locations")
     country: Mapped[Country] = relationship()
@@ -223,6 +275,7 @@ class Location(Versioned, Base):
 
     __table_args__ = (
         CheckConstraint("capacity IS NULL OR capacity >= 0", name="capacity_not_negative"),
+        _original_is_present("notes", "notes_language"),
     )
 
     @property
@@ -236,6 +289,10 @@ class Location(Versioned, Base):
     @property
     def display_name(self) -> str:
         return self.name or self.organization.name
+
+    def notes_in(self, language: str) -> LocalizedText:
+        """The notes in ``language``, else in the language they were written in."""
+        return localized_text(self.notes, language, self.notes_language)
 
     def open_state(self, at: dt.datetime) -> OpenState:
         """Open, closed, full or unknown at the aware instant ``at``, in the place's own time;

@@ -12,6 +12,7 @@ import datetime as dt
 from typing import Any
 
 from flask import abort, current_app, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from directory.consular.district_map import nationalities_with_offices
@@ -30,9 +31,9 @@ from directory.consular.services import (
 )
 from directory.db import Population, db
 from directory.gazetteer.origin import far_results, resolve_origin
+from directory.i18n.selection import current_language
 from directory.io.csv_files import csv_text
-from directory.places.countries import country_names
-from directory.places.models import Location, Network, ServiceCategory
+from directory.places.models import Country, Location, Network, ServiceCategory
 from directory.places.placement import country_of
 from directory.public import public
 from directory.public.pages import form_page, map_base
@@ -57,6 +58,22 @@ CSV_COLUMNS = (
     "admin_area", "country_code", "lat", "lon", "distance_km", "phones", "whatsapp", "email",
     "website", "verified_at", "source",
 )  # fmt: skip
+# The groups a partner says it serves in particular, as the filters name them.
+POPULATION_LABELS = {
+    Population.WOMEN: _l("Women"),
+    Population.CHILDREN: _l("Children"),
+    Population.UNACCOMPANIED_MINORS: _l("Unaccompanied minors"),
+    Population.FAMILIES: _l("Families"),
+    Population.LGBTIQ: _l("LGBTIQ+ people"),
+    Population.PEOPLE_WITH_DISABILITIES: _l("People with disabilities"),
+    Population.INDIGENOUS_PEOPLES: _l("Indigenous peoples"),
+}
+
+
+def country_names() -> dict[str, str]:
+    """Every country's name by code in the reader's language (``Country.name``)."""
+    language = current_language()
+    return {country.code: country.name(language) for country in db.session.scalars(select(Country))}
 
 
 # --- Find my consulate --------------------------------------------------------------------
@@ -64,7 +81,7 @@ CSV_COLUMNS = (
 
 def _finder_context(**_view_args: Any) -> dict[str, Any]:
     return {
-        "countries": nationalities_with_offices(db.session),
+        "countries": nationalities_with_offices(db.session, current_language()),
         "args": request.args,
         "nationality": None,
         "country_name": None,
@@ -95,7 +112,7 @@ def consulate_finder():
         **{
             **_finder_context(),
             "nationality": nationality,
-            "country_name": country_names(db.session).get(nationality) if nationality else None,
+            "country_name": (country_names().get(nationality) if nationality else None),
             "origin": lookup.origin,
             "problem": lookup.problem,
             "lookup": lookup,
@@ -141,7 +158,7 @@ def _office_marker(office: Location) -> dict[str, Any]:
 def _list_context(**_view_args: Any) -> dict[str, Any]:
     return {
         "groups": [],
-        "countries": nationalities_with_offices(db.session),
+        "countries": nationalities_with_offices(db.session, current_language()),
         "names": {},
         "nationality": None,
         "error": None,
@@ -153,7 +170,7 @@ def _list_context(**_view_args: Any) -> dict[str, Any]:
 @form_page("consulates.html", _list_context)
 def consulates():
     nationality = known_nationality(db.session, read_query(ConsulateListArgs())["nationality"])
-    names = country_names(db.session)
+    names = country_names()
     groups = offices_by_nationality(db.session, nationality)
     return render_template(
         "consulates.html",
@@ -181,7 +198,7 @@ def _office_context(location_id: int) -> dict[str, Any]:
     return {
         "office": office,
         "args": request.args,
-        "names": country_names(db.session),
+        "names": country_names(),
         "nationality": office.organization.nationalities[0],
         "district": None,
         "partners": [],
@@ -192,6 +209,9 @@ def _office_context(location_id: int) -> dict[str, Any]:
             select(ServiceCategory).order_by(ServiceCategory.position)
         ).all(),
         "populations": [population.value for population in Population],
+        "population_labels": {
+            population.value: label for population, label in POPULATION_LABELS.items()
+        },
         "partner_kinds": [kind.value for kind in PARTNER_KINDS],
         "links": {},
         "map_config": map_base(office=_office_marker(office), partners=[]),

@@ -11,6 +11,7 @@ from flask import current_app
 
 from directory.consular.offline_map import district_map_filename, district_map_html
 from directory.db import db
+from directory.i18n.selection import current_language
 from directory.public import public
 from directory.public.views import configured_tiles
 from directory.web import http
@@ -26,7 +27,9 @@ def consulate_district_map(location_id: int):
     office = office_or_404(db.session, location_id)
     nationality = office_nationality(office, read_query(ConsulateListArgs())["nationality"])
     district = district_or_404(db.session, office, nationality)
-    html = district_map_html(db.session, office, district, tiles=configured_tiles())
+    html = district_map_html(
+        db.session, office, district, tiles=configured_tiles(), language=current_language()
+    )
     response = current_app.response_class(html, mimetype="text/html")
     filename = district_map_filename(office, district)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'

@@ -15,12 +15,13 @@ from sqlalchemy import select
 from directory.corridors.barriers import barriers_by_code
 from directory.db import db
 from directory.gazetteer.origin import Origin, far_results, resolve_origin
-from directory.places.countries import country_names
+from directory.i18n.formatting import country_name
 from directory.places.models import Country, ServiceCategory
 from directory.places.nearest import NearbyLocation, NearestQuery, find_nearest
 from directory.places.placement import country_of
 from directory.places.records import public_location
 from directory.public import public
+from directory.public.consulates import POPULATION_LABELS
 from directory.public.pages import back_link, form_page, map_base
 from directory.web import http
 from directory.web.args import read_query
@@ -80,10 +81,15 @@ def near():
 
 
 def _abroad(here: Country | None, results: list[NearbyLocation]) -> dict[str, str]:
-    """Names of the countries of results outside the searcher's (no query when none is)."""
-    if here is None or all(r.location.country_code == here.code for r in results):
+    """Names of the countries of results outside the searcher's, in the reader's language
+    (no query when none is)."""
+    codes = {r.location.country_code for r in results}
+    if here is None or codes <= {here.code}:
         return {}
-    return {code: name for code, name in country_names(db.session).items() if code != here.code}
+    rows = db.session.execute(
+        select(Country.code, Country.names).where(Country.code.in_(codes - {here.code}))
+    )
+    return {code: country_name(code, names) for code, names in rows}
 
 
 def _map_config(origin: Origin | None, results: list[NearbyLocation]) -> dict[str, Any]:
@@ -114,5 +120,11 @@ def place(location_id: int):
     lon, lat = location.position
     back = back_link(request.args.get("back"))
     return render_template(
-        "place.html", location=location, state=state, lon=lon, lat=lat, back=back
+        "place.html",
+        location=location,
+        state=state,
+        lon=lon,
+        lat=lat,
+        back=back,
+        population_labels=POPULATION_LABELS,
     )

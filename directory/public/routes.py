@@ -26,10 +26,11 @@ from directory.corridors.services import (
 )
 from directory.db import db
 from directory.gazetteer.origin import OriginLookup, far_results, resolve_origin
-from directory.places.countries import country_names
+from directory.i18n.selection import current_language
 from directory.places.models import Country, ServiceCategory
 from directory.places.placement import country_of
 from directory.public import public
+from directory.public.consulates import country_names
 from directory.public.pages import form_page, map_base
 from directory.web import http
 from directory.web.args import read_query
@@ -45,14 +46,15 @@ PAGE_SIZE = 50
 @public.get("/routes")
 @http.policy(http.public(300))
 def routes():
-    names = country_names(db.session)
+    language = current_language()
+    names = country_names()
     listed = [
         {
             "route": route,
             "length_km": length_m / 1000,
             "countries": [names.get(code, code) for code in route.country_codes],
         }
-        for route, length_m in active_routes(db.session)
+        for route, length_m in active_routes(db.session, language)
     ]
     return render_template(
         "routes.html", routes=listed, map_config=map_base(routesUrl=url_for("api.routes"))

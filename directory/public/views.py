@@ -8,6 +8,7 @@ from flask import current_app, render_template, url_for
 
 from directory.consular.district_map import nationalities_with_offices
 from directory.db import db
+from directory.i18n.selection import current_language
 from directory.public import public
 from directory.public.pages import TILE_MAX_ZOOM, map_base, tile_template
 from directory.web import http
@@ -37,7 +38,7 @@ def home():
     return render_template(
         "home.html",
         map_config=_overview_config(),
-        nationalities=nationalities_with_offices(db.session),
+        nationalities=nationalities_with_offices(db.session, current_language()),
     )
 
 

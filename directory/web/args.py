@@ -8,7 +8,8 @@ Semantics shared by every page and API endpoint:
 * parameters no schema knows are ignored, on pages and in the API alike: shared links
   carry ``fbclid``, ``utm_*`` and the like, and a link must not break because of them;
 * invalid input is one ``ApiError`` (400, ``invalid_parameter``) whose message names the
-  first bad parameter and whose details list every problem by parameter.
+  first bad parameter and whose details list every problem by parameter, in the reader's
+  language (``directory.web.messages`` translates marshmallow's and ``geo``'s messages).
 """
 
 from __future__ import annotations
@@ -18,12 +19,15 @@ from typing import Any
 
 import marshmallow as ma
 from flask import Request, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError, fields
 from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from directory.web.errors import ApiError, invalid_parameter
+from directory.web.errors import ApiError, invalid_parameter, parameter_message
+from directory.web.messages import geo_message, translate_fields
 from geo.coordinates import CoordinateError, LonLat, coordinate
 
 
@@ -42,14 +46,14 @@ class QueryParser(FlaskParser):
         return self._makeproxy(kept, schema)
 
     def handle_error(self, error: ValidationError, req, schema, **kwargs: Any):
-        problems = error.normalized_messages()
+        problems = _as_text(error.normalized_messages())
         # webargs files the messages under the location they came from ("query").
         if len(problems) == 1 and isinstance(next(iter(problems.values())), dict):
             problems = next(iter(problems.values()))
         first = sorted(problems)[0]
         raise ApiError(
             "invalid_parameter",
-            f"{first}: {_first_message(problems[first])}",
+            parameter_message(first, _first_message(problems[first])),
             details={"parameters": problems},
         )
 
@@ -59,7 +63,7 @@ parser = QueryParser(unknown=ma.EXCLUDE)
 
 def read_query(schema: ma.Schema) -> dict[str, Any]:
     """The current request's query string loaded with ``schema``, or an ``ApiError``."""
-    return parser.parse(schema, request, location="query")
+    return parser.parse(translate_fields(schema), request, location="query")
 
 
 def refuse_nul_bytes() -> None:
@@ -69,13 +73,13 @@ def refuse_nul_bytes() -> None:
     reach a query and end as a 500. Registered as a ``before_request`` hook.
     """
     if "\x00" in request.path:
-        raise invalid_parameter("path", "must not contain NUL characters")
+        raise invalid_parameter("path", NO_NUL)
     for name, value in request.args.items(multi=True):
         if "\x00" in name or "\x00" in value:
             raise invalid_parameter(name.replace("\x00", "") or "query", NO_NUL)
 
 
-NO_NUL = "must not contain NUL characters"
+NO_NUL = _l("must not contain NUL characters")
 
 
 def read_json_body() -> Any:
@@ -91,7 +95,16 @@ def read_json_body() -> Any:
     try:
         return json.loads(data)
     except (ValueError, RecursionError):
-        raise invalid_parameter("body", "is not a JSON document") from None
+        raise invalid_parameter("body", _("is not a JSON document")) from None
+
+
+def _as_text(messages: Any) -> Any:
+    """Marshmallow's messages with any lazy string made text (JSON knows no lazy strings)."""
+    if isinstance(messages, dict):
+        return {key: _as_text(value) for key, value in messages.items()}
+    if isinstance(messages, list | tuple):
+        return [_as_text(value) for value in messages]
+    return str(messages)
 
 
 def _first_message(messages: Any) -> str:
@@ -114,7 +127,7 @@ class Coordinate(fields.Float):
         try:
             return coordinate(self.axis, value)
         except CoordinateError as error:
-            raise ValidationError(error.message) from None
+            raise ValidationError(geo_message(error.message)) from None
 
 
 class LatLon(fields.Field):
@@ -123,11 +136,15 @@ class LatLon(fields.Field):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> LonLat:
         parts = str(value).split(",")
         if len(parts) != 2:
-            raise ValidationError("must be 'lat,lon', e.g. '14.9,-92.26'")
+            raise ValidationError(_("must be 'lat,lon', e.g. '14.9,-92.26'"))
         try:
             return LonLat.parse(parts[1].strip(), parts[0].strip())
         except CoordinateError as error:
-            raise ValidationError(f"{error.name} {error.message}") from None
+            # Translators: "lat must be a number": %(axis)s is "lat" or "lon" (keep it as
+            # it is), %(problem)s what is wrong with its value, translated already.
+            raise ValidationError(
+                _("%(axis)s %(problem)s", axis=error.name, problem=geo_message(error.message))
+            ) from None
 
 
 def repeatable(inner: fields.Field) -> fields.List:

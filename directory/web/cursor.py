@@ -16,9 +16,10 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError, fields
 
-NOT_OURS = "is not a cursor this API gave out"
+NOT_OURS = _l("is not a cursor this API gave out")
 
 
 class CursorError(ValueError):
@@ -46,9 +47,9 @@ class Cursor:
                 raise ValueError("not numbers")
             cursor = cls(float(value), int(row_id))
         except (binascii.Error, ValueError, TypeError, UnicodeDecodeError, OverflowError):
-            raise CursorError(NOT_OURS) from None
+            raise CursorError(str(NOT_OURS)) from None
         if not math.isfinite(cursor.value) or cursor.id != row_id:
-            raise CursorError(NOT_OURS)
+            raise CursorError(str(NOT_OURS))
         return cursor
 
     @property
@@ -65,7 +66,7 @@ class CursorField(fields.String):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any):
         token = super()._deserialize(value, attr, data, **kwargs)
         if len(token) > 200:
-            raise ValidationError(NOT_OURS)
+            raise ValidationError(str(NOT_OURS))
         try:
             return Cursor.read(token).key
         except CursorError as error:

@@ -4,6 +4,10 @@ API errors are ``{"error": {"code": ..., "message": ..., "details": {...}}}`` wi
 status. A 500 is always a bug: it is logged with its traceback, the session is rolled back,
 and the client gets the same shape without internals.
 
+Messages are in the request's language (the API: its ``Accept-Language``); ``code`` values
+never change with it. Messages are made with gettext when the error is raised, within the
+request; those defined once (``_l``) become text when the answer is made.
+
 Two failures happen after Flask's error handlers have run, and are caught here too:
 closing the request's database session when the connection died after the answer was made
 (the answer stands; the pool drops the connection), and anything else that escapes the app,
@@ -21,6 +25,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -28,16 +34,20 @@ from directory.db import db
 
 
 class ApiError(Exception):
-    """An error the client can fix, reported with a machine-readable code."""
+    """An error the client can fix, reported with a machine-readable code.
+
+    ``message`` is for people, in the request's language (made with gettext; a lazy string
+    becomes text here); ``code`` is for programs and never translated."""
 
     def __init__(
         self,
         code: str,
-        message: str,
+        message: Any,
         *,
         status: int = 400,
         details: dict[str, Any] | None = None,
     ) -> None:
+        message = str(message)
         super().__init__(message)
         self.code = code
         self.message = message
@@ -45,18 +55,89 @@ class ApiError(Exception):
         self.details = details or {}
 
 
-def invalid_parameter(name: str, message: str) -> ApiError:
-    """A 400 naming the parameter at fault."""
+def invalid_parameter(name: str, message: Any) -> ApiError:
+    """A 400 naming the parameter at fault; ``message`` is translated already."""
+    message = str(message)
     return ApiError(
-        "invalid_parameter", f"{name}: {message}", details={"parameters": {name: [message]}}
+        "invalid_parameter",
+        parameter_message(name, message),
+        details={"parameters": {name: [message]}},
     )
+
+
+def parameter_message(name: str, message: str) -> str:
+    """``"lat: must be a number"``: the parameter (a name in the URL, never translated),
+    then what is wrong with it."""
+    # Translators: "lat: must be a number". %(parameter)s is a name in the URL (keep it as
+    # it is); %(problem)s is what is wrong with its value, translated already.
+    return _("%(parameter)s: %(problem)s", parameter=name, problem=message)
 
 
 def error_response(
     code: str, message: str, status: int, details: dict[str, Any] | None = None
 ) -> tuple[Response, int]:
     body = {"error": {"code": code, "message": message, "details": details or {}}}
-    return jsonify(body), status
+    response = jsonify(body)
+    # The message is in the request's language, including on errors no view matched (404,
+    # 405), which the language selection's own ``Vary`` does not reach.
+    response.vary.add("Accept-Language")
+    return response, status
+
+
+SOMETHING_WENT_WRONG = _l("Something went wrong on our side.")
+TRY_AGAIN = _l("The directory cannot answer right now; please try again in a few seconds.")
+TOO_MANY_REQUESTS = _l("Too many requests from this device; please try again in a moment.")
+
+# What people read for an HTTP error: the JSON ``message`` (werkzeug's description, in
+# the reader's language) and the title of the HTML page. A description an error was raised
+# with (not werkzeug's default) is the app's own, translated already.
+HTTP_MESSAGES = {
+    400: _l("The browser (or proxy) sent a request that this server could not understand."),
+    403: _l(
+        "You don't have the permission to access the requested resource. It is either "
+        "read-protected or not readable by the server."
+    ),
+    404: _l(
+        "The requested URL was not found on the server. If you entered the URL manually "
+        "please check your spelling and try again."
+    ),
+    405: _l("The method is not allowed for the requested URL."),
+    413: _l("The data value transmitted exceeds the capacity limit."),
+    414: _l(
+        "The length of the requested URL exceeds the capacity limit for this server. The "
+        "request cannot be processed."
+    ),
+    415: _l("The server does not support the media type transmitted in the request."),
+    429: TOO_MANY_REQUESTS,
+    431: _l("One or more header fields exceeds the maximum size."),
+}
+HTTP_TITLES = {
+    400: _l("Bad Request"),
+    403: _l("Forbidden"),
+    404: _l("Not Found"),
+    405: _l("Method Not Allowed"),
+    413: _l("Request Entity Too Large"),
+    414: _l("Request URI Too Large"),
+    415: _l("Unsupported Media Type"),
+    429: _l("Too Many Requests"),
+    431: _l("Request Header Fields Too Large"),
+}
+
+
+def http_message(error: HTTPException) -> str:
+    """The message of an HTTP error, in the reader's language."""
+    status = error.code or 500
+    default = type(error).description
+    if error.description and error.description != default:
+        return str(error.description)  # the app's own (the rate limiter's is translated)
+    if status in HTTP_MESSAGES:
+        return str(HTTP_MESSAGES[status])
+    return str(error.description or error.name)
+
+
+def http_title(error: HTTPException) -> str:
+    status = error.code or 500
+    return str(HTTP_TITLES[status]) if status in HTTP_TITLES else error.name
 
 
 # A database outage is logged once a minute, in one line: not a traceback per request.
@@ -127,6 +208,7 @@ class LastResort:
     Logged with its traceback and the path, never the query string.
     """
 
+    # Outside the app there is no request language: this one answer stays in English.
     BODY = json.dumps(
         {
             "error": {
@@ -172,8 +254,11 @@ def register(app: Flask) -> None:
         status = error.code or 500
         code = (error.name or "error").lower().replace(" ", "_")
         if _wants_json():
-            return error_response(code, error.description or error.name, status)
-        return render_template("error.html", status=status, title=error.name), status
+            return error_response(code, http_message(error), status)
+        text = http_message(error) if status == 429 else None
+        return render_template(
+            "error.html", status=status, title=http_title(error), text=text
+        ), status
 
     @app.errorhandler(OperationalError)
     def handle_database_unavailable(error: OperationalError):
@@ -181,11 +266,13 @@ def register(app: Flask) -> None:
         says to try again, at once (no retries that would hold the worker)."""
         _rollback_quietly()
         _log_outage(app, error)
-        message = "The directory cannot answer right now; please try again in a few seconds."
+        message = str(TRY_AGAIN)
         if _wants_json():
             response, status = error_response("unavailable", message, 503)
         else:
-            page = render_template("error.html", status=503, title="Try again soon", text=message)
+            page = render_template(
+                "error.html", status=503, title=_("Try again soon"), text=message
+            )
             response, status = app.make_response(page), 503
         response.headers["Retry-After"] = str(RETRY_AFTER_S)
         return response, status
@@ -195,5 +282,5 @@ def register(app: Flask) -> None:
         _rollback_quietly()
         log_bug(app.logger, error, f"{request.method} {request.path}")
         if _wants_json():
-            return error_response("internal_error", "Something went wrong on our side.", 500)
-        return render_template("error.html", status=500, title="Internal error"), 500
+            return error_response("internal_error", str(SOMETHING_WENT_WRONG), 500)
+        return render_template("error.html", status=500, title=_("Internal error")), 500

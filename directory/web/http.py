@@ -77,6 +77,8 @@ def _apply(response: Response) -> Response:
     cache = declared_policy_of(current_app, request.endpoint) or SEARCH
     if response.status_code >= 400:
         cache = SEARCH  # an error is about this request: nobody else should be served it
+    if "Set-Cookie" in response.headers:
+        cache = SEARCH  # a cookie (the language chosen) is for this browser only
     header = cache.header_for(request.args)
     response.headers["Cache-Control"] = header
     if header.startswith("public") and response.status_code == 200:

@@ -3,7 +3,8 @@
 A client is known by a salted hash of its address, never the address itself, so the
 counters (in memory, or in Redis when ``REDIS_URL`` is set, shared by every worker) hold
 nothing that says who searched. Past a limit the answer is 429 with ``Retry-After`` and the
-error shape. The probes (``/healthz``, ``/readyz``) and static files are not limited.
+error shape, its message in the reader's language. The probes (``/healthz``, ``/readyz``)
+and static files are not limited.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import hashlib
 from flask import Blueprint, Flask, current_app, request
 from flask_limiter import Limiter
 
+from directory.web.errors import TOO_MANY_REQUESTS
+
 
 def client_key() -> str:
     """Who is asking, as a salted hash of the address (behind a proxy, the client's own
@@ -20,6 +23,10 @@ def client_key() -> str:
     salt = current_app.config["SECRET_KEY"]
     address = request.remote_addr or "unknown"
     return hashlib.sha256(f"{salt}\n{address}".encode()).hexdigest()[:32]
+
+
+def _refused_message() -> str:
+    return str(TOO_MANY_REQUESTS)
 
 
 def install(app: Flask, *, api: Blueprint, pages: Blueprint, exempt: Blueprint) -> Limiter:
@@ -32,7 +39,11 @@ def install(app: Flask, *, api: Blueprint, pages: Blueprint, exempt: Blueprint) 
         strategy="fixed-window",
         key_prefix="directory",
     )
-    limiter.limit(lambda: app.config["RATE_LIMIT_API"], scope="api")(api)
-    limiter.limit(lambda: app.config["RATE_LIMIT_PAGES"], scope="pages")(pages)
+    # The message of the 429, in the reader's language (the limiter's own is "3 per 1 minute").
+    message = _refused_message
+    limiter.limit(lambda: app.config["RATE_LIMIT_API"], scope="api", error_message=message)(api)
+    limiter.limit(lambda: app.config["RATE_LIMIT_PAGES"], scope="pages", error_message=message)(
+        pages
+    )
     limiter.exempt(exempt)
     return limiter

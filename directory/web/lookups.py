@@ -2,13 +2,14 @@
 
 Codes must name something the directory knows (a category, a network, a country), ids must
 name an active record; what does not is an ``ApiError`` that pages show beside the form and
-the API answers in the one error shape.
+the API answers in the one error shape, their messages in the reader's language.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from directory.consular.models import ConsularDistrict
@@ -20,6 +21,7 @@ from directory.places.filters import LocationFilters
 from directory.places.models import Country, Location, Network, ServiceCategory
 from directory.places.nearest import unknown_codes
 from directory.web.errors import ApiError, invalid_parameter
+from directory.web.messages import geo_message
 from geo.area import BBox
 from geo.coordinates import CoordinateError
 
@@ -29,9 +31,9 @@ def location_filters(session: Session, args: dict[str, Any]) -> LocationFilters:
     categories = tuple(args["category"])
     networks = tuple(args["network"])
     if unknown := unknown_codes(session, ServiceCategory.code, categories):
-        raise invalid_parameter("category", f"unknown category {unknown[0]!r}")
+        raise invalid_parameter("category", _("unknown category %(code)s", code=repr(unknown[0])))
     if unknown := unknown_codes(session, Network.code, networks):
-        raise invalid_parameter("network", f"unknown network {unknown[0]!r}")
+        raise invalid_parameter("network", _("unknown network %(code)s", code=repr(unknown[0])))
     return LocationFilters(
         categories=categories,
         populations=tuple(args["population"]),
@@ -49,7 +51,12 @@ def partner_filters(session: Session, args: dict[str, Any]) -> LocationFilters:
     for kind in args["kind"]:
         if kind not in partner_kinds:
             raise invalid_parameter(
-                "kind", f"{kind!r} is not a partner kind ({', '.join(sorted(partner_kinds))})"
+                "kind",
+                _(
+                    "%(kind)s is not a partner kind (%(kinds)s)",
+                    kind=repr(kind),
+                    kinds=", ".join(sorted(partner_kinds)),
+                ),
             )
     return location_filters(session, args)
 
@@ -58,7 +65,7 @@ def area(args: dict[str, Any]) -> BBox:
     try:
         return BBox.parse(args["bbox"])
     except CoordinateError as error:
-        raise invalid_parameter("bbox", error.message) from None
+        raise invalid_parameter("bbox", geo_message(error.message)) from None
 
 
 def known_nationality(session: Session, value: str | None) -> str | None:
@@ -67,14 +74,16 @@ def known_nationality(session: Session, value: str | None) -> str | None:
         return None
     code = value.upper()
     if session.get(Country, code) is None:
-        raise invalid_parameter("nationality", f"unknown country {code!r}")
+        raise invalid_parameter("nationality", _("unknown country %(code)s", code=repr(code)))
     return code
 
 
 def office_or_404(session: Session, location_id: int) -> Location:
     office = consular_office(session, location_id)
     if office is None:
-        raise ApiError("not_found", f"No consular office with id {location_id}.", status=404)
+        raise ApiError(
+            "not_found", _("No consular office with id %(id)s.", id=location_id), status=404
+        )
     return office
 
 
@@ -86,7 +95,12 @@ def office_nationality(office: Location, value: str | None) -> str:
     code = value.upper()
     if code not in served:
         raise invalid_parameter(
-            "nationality", f"this office serves {', '.join(served)}, not {code!r}"
+            "nationality",
+            _(
+                "this office serves %(served)s, not %(code)s",
+                served=", ".join(served),
+                code=repr(code),
+            ),
         )
     return code
 
@@ -96,8 +110,13 @@ def district_or_404(session: Session, office: Location, nationality: str) -> Con
     if district is None:
         raise ApiError(
             "district_missing",
-            f"Office {office.id} has no consular district for {nationality} yet; districts "
-            "are computed with `flask districts compute` (or loaded with `flask districts load`).",
+            _(
+                "Office %(id)s has no consular district for %(nationality)s yet; districts "
+                "are computed with `flask districts compute` (or loaded with "
+                "`flask districts load`).",
+                id=office.id,
+                nationality=nationality,
+            ),
             status=404,
             details={"location_id": office.id, "nationality": nationality},
         )
@@ -107,5 +126,5 @@ def district_or_404(session: Session, office: Location, nationality: str) -> Con
 def route_or_404(session: Session, key: str) -> Route:
     route = find_route(session, key)
     if route is None:
-        raise ApiError("not_found", f"route {key!r} does not exist", status=404)
+        raise ApiError("not_found", _("route %(key)s does not exist", key=repr(key)), status=404)
     return route

@@ -3,12 +3,16 @@
 Pages and the API take the same names with the same rules: a page that lists what an API
 endpoint returns reads its query string with the same schema (or one that adds the form's
 own fields). ``Position`` is the one declaration of ``lat``/``lon``.
+
+Messages are lazy (``_l``) and validators come from ``directory.web.messages``: a request
+reads them in its own language.
 """
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from directory.corridors.services import DEFAULT_BUFFER_KM, MAX_BUFFER_KM
@@ -19,10 +23,12 @@ from directory.gazetteer.services import MAX_QUERY_LENGTH
 from directory.places.nearest import MAX_LIMIT as MAX_NEAREST_LIMIT
 from directory.web.args import Coordinate, LatLon, repeatable
 from directory.web.cursor import CursorField
+from directory.web.messages import Length, OneOf, Range
 from geo.coordinates import LonLat
 
-COUNTRY_CODE = validate.Regexp(r"^[A-Za-z]{2}$", error="must be an ISO 3166 alpha-2 code")
-LANGUAGE_CODE = validate.Regexp(r"^[a-z]{2}$", error="must be an ISO 639-1 code such as 'es'")
+COUNTRY_CODE = validate.Regexp(r"^[A-Za-z]{2}$", error=_l("must be an ISO 3166 alpha-2 code"))
+LANGUAGE_CODE = validate.Regexp(r"^[a-z]{2}$", error=_l("must be an ISO 639-1 code such as 'es'"))
+IS_REQUIRED = _l("is required")
 DEFAULT_PARTNER_LIMIT = 100
 MAX_PARTNER_LIMIT = 500
 MAX_TOWN_LIMIT = 50
@@ -32,21 +38,21 @@ def country_code(*, required: bool = False) -> fields.String:
     if required:
         return fields.String(
             required=True,
-            error_messages={"required": "is required: the ISO 3166 alpha-2 code of a country"},
+            error_messages={"required": _l("is required: the ISO 3166 alpha-2 code of a country")},
             validate=COUNTRY_CODE,
         )
     return fields.String(load_default=None, validate=COUNTRY_CODE)
 
 
 def limit(default: int, maximum: int) -> fields.Integer:
-    return fields.Integer(load_default=default, validate=validate.Range(1, maximum))
+    return fields.Integer(load_default=default, validate=Range(1, maximum))
 
 
 def buffer_km() -> fields.Float:
     return fields.Float(
         load_default=DEFAULT_BUFFER_KM,
         allow_nan=False,
-        validate=validate.Range(min=0, min_inclusive=False, max=MAX_BUFFER_KM),
+        validate=Range(min=0, min_inclusive=False, max=MAX_BUFFER_KM),
     )
 
 
@@ -64,7 +70,7 @@ class Position(Schema):
         if self.position_required:
             missing = [name for name in ("lat", "lon") if data.get(name) is None]
             if missing:
-                raise ValidationError({name: ["is required"] for name in missing})
+                raise ValidationError({name: [str(IS_REQUIRED)] for name in missing})
 
     @post_load
     def _position(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
@@ -80,17 +86,17 @@ class RequiredPosition(Position):
 class Origin(Position):
     """Where a page's search starts: the person's position (preferred) or a town typed."""
 
-    q = fields.String(load_default="", validate=validate.Length(max=MAX_QUERY_LENGTH))
+    q = fields.String(load_default="", validate=Length(max=MAX_QUERY_LENGTH))
 
 
 class LocationFilterArgs(Schema):
     """Filters accepted by every search over locations; repeat a parameter for "any of"."""
 
-    category = repeatable(fields.String(validate=validate.Length(1, 32)))
-    population = repeatable(fields.String(validate=validate.OneOf([p.value for p in Population])))
+    category = repeatable(fields.String(validate=Length(1, 32)))
+    population = repeatable(fields.String(validate=OneOf([p.value for p in Population])))
     language = repeatable(fields.String(validate=LANGUAGE_CODE))
-    kind = repeatable(fields.String(validate=validate.OneOf([k.value for k in OrganizationKind])))
-    network = repeatable(fields.String(validate=validate.Length(1, 32)))
+    kind = repeatable(fields.String(validate=OneOf([k.value for k in OrganizationKind])))
+    network = repeatable(fields.String(validate=Length(1, 32)))
     open_now = fields.Boolean(load_default=False)
     free = fields.Boolean(load_default=False)
 
@@ -100,7 +106,7 @@ class NearestArgs(RequiredPosition, LocationFilterArgs):
     radius_km = fields.Float(
         load_default=None,
         allow_nan=False,
-        validate=validate.Range(min=0, min_inclusive=False, max=20_000),
+        validate=Range(min=0, min_inclusive=False, max=20_000),
     )
 
 
@@ -111,16 +117,16 @@ class NearPageArgs(Origin, LocationFilterArgs):
 
 
 class AreaArgs(LocationFilterArgs):
-    bbox = fields.String(required=True, validate=validate.Length(max=200))
+    bbox = fields.String(required=True, validate=Length(max=200))
 
 
 class TownSearchArgs(Schema):
     q = fields.String(
         required=True,
-        error_messages={"required": "is required: the name of a town"},
+        error_messages={"required": _l("is required: the name of a town")},
         validate=[
-            validate.Regexp(r"\S", error="must not be empty"),
-            validate.Length(max=MAX_QUERY_LENGTH),
+            validate.Regexp(r"\S", error=_l("must not be empty")),
+            Length(max=MAX_QUERY_LENGTH),
         ],
     )
     limit = limit(10, MAX_TOWN_LIMIT)

@@ -21,7 +21,7 @@
   function clusterIcon(cluster) {
     var count = cluster.getChildCount();
     var size = count < 10 ? 30 : count < 100 ? 36 : 42;
-    return L.divIcon({ html: String(count), className: "marker-cluster place-cluster",
+    return L.divIcon({ html: ns.number(count, { useGrouping: false }), className: "marker-cluster place-cluster",
                        iconSize: [size, size] });
   }
 
@@ -82,7 +82,8 @@
         var p = feature.properties;
         if (p.cluster) {
           L.marker([c[1], c[0]], { icon: L.divIcon({
-            className: "server-cluster", html: String(Number(p.count)), iconSize: [36, 36] }) })
+            className: "server-cluster", html: ns.number(Number(p.count), { useGrouping: false }),
+            iconSize: [36, 36] }) })
             .on("click", function () { map.setView([c[1], c[0]], map.getZoom() + 2); })
             .addTo(serverClusters);
           return;
@@ -104,9 +105,7 @@
     function load() {
       if (pending) { pending.abort(); }
       pending = new AbortController();
-      fetch(config.areaUrl + "?bbox=" + bboxOf(map),
-            { credentials: "same-origin", signal: pending.signal })
-        .then(function (response) { return response.ok ? response.json() : null; })
+      ns.fetchJSON(config.areaUrl + "?bbox=" + bboxOf(map), { signal: pending.signal })
         .then(function (data) { if (data) { draw(data); } })
         .catch(function () { /* an aborted or failed load: the next move tries again */ });
     }

@@ -71,7 +71,7 @@
     if (origin) {
       L.circleMarker(origin, { radius: 8, color: "#fff", weight: 2, fillColor: "#111827",
                                fillOpacity: 1, className: "origin-marker" })
-        .bindTooltip("You are searching from here").addTo(map);
+        .bindTooltip(ns.textNode(ns.t("searching_from_here"))).addTo(map);
     }
     element.setAttribute("data-loaded", "true");
     return map;

@@ -9,7 +9,7 @@
   "use strict";
 
   var ns = window.ProtectionDirectory = window.ProtectionDirectory || {};
-  if (typeof L === "undefined") { return; }
+  if (typeof L === "undefined" || !ns.fetchJSON) { return; }
 
   ns.districtsLayer = function (map, picker) {
     var select = picker.elements.nationality;
@@ -23,8 +23,9 @@
       onEachFeature: function (feature, area) {
         var p = feature.properties;
         area.bindTooltip(function () {
-          return ns.textNode(p.name + " (" + p.city + ")" +
-            (p.origin === "official" ? "" : " · computed district"));
+          var names = { office: p.name, city: p.city };
+          return ns.textNode(p.origin === "official" ? ns.t("district_office", names)
+                                                     : ns.t("district_office_computed", names));
         }, { sticky: true });
         area.on("click", function () {
           window.location.href = "/consulates/" + encodeURIComponent(p.location_id);
@@ -38,12 +39,10 @@
       layer.clearLayers();
       status.textContent = "";
       if (!select.value) { return; }
-      status.textContent = "Loading…";
-      fetch(picker.action + "?nationality=" + encodeURIComponent(select.value),
-            { credentials: "same-origin" })
-        .then(function (response) { return response.ok ? response.json() : null; })
+      status.textContent = ns.t("loading");
+      ns.fetchJSON(picker.action + "?nationality=" + encodeURIComponent(select.value))
         .then(function (data) {
-          if (!data) { status.textContent = "The districts could not be loaded."; return; }
+          if (!data) { status.textContent = ns.t("districts_failed"); return; }
           layer.addData(data);
           // Under the markers, above the country outlines (which stay at the very back).
           layer.bringToBack();
@@ -53,11 +52,11 @@
             }
           });
           status.textContent = data.features.length
-            ? data.features.length + " districts. Dashed: computed (the area nearest each office)."
-            : "No districts are known for this country yet.";
+            ? ns.tn("districts_shown", data.features.length)
+            : ns.t("no_districts");
           picker.setAttribute("data-loaded", String(data.features.length));
         })
-        .catch(function () { status.textContent = "The districts could not be loaded."; });
+        .catch(function () { status.textContent = ns.t("districts_failed"); });
     });
     return layer;
   };

@@ -17,6 +17,12 @@
     form.submit();
   }
 
+  // The page's words (map-base.js, loaded on every page with this script), read when needed.
+  function say(key) {
+    var ns = window.ProtectionDirectory;
+    return ns && ns.t ? ns.t(key) : key;
+  }
+
   function wire(form) {
     var button = form.querySelector("[data-locate-button]");
     var town = form.elements.q;
@@ -31,7 +37,7 @@
     button.hidden = false;
     button.addEventListener("click", function () {
       button.disabled = true;
-      button.textContent = button.getAttribute("data-busy-label") || "Finding your position…";
+      button.textContent = button.getAttribute("data-busy-label") || say("locating");
       navigator.geolocation.getCurrentPosition(
         function (position) { searchAt(form, position.coords.latitude, position.coords.longitude); },
         function () {
@@ -41,7 +47,7 @@
           note.className = "problem";
           note.setAttribute("role", "alert");
           note.textContent = button.getAttribute("data-failed-label") ||
-            "Your position is not available. Type the name of a town instead.";
+            say("position_unavailable");
           form.appendChild(note);
         },
         { enableHighAccuracy: false, timeout: 20000, maximumAge: 300000 }

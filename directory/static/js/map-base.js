@@ -9,6 +9,14 @@
  * ProtectionDirectory.textNode wraps text for tooltips and popups (textContent, never
  * HTML).
  *
+ * The words come from the server in the page's language (directory/i18n/script_strings.py,
+ * <body data-strings>): t(key, {name: value}) is one message with its %(name)s
+ * placeholders filled in (the values as given: callers set textContent), tn(key, count) the
+ * form of a counted message for that count (KEY_one or KEY_other, Intl.PluralRules) with
+ * the count as %(count)s, number(value) a number as the page's language writes it, and
+ * fetchJSON(url) asks our API in the page's language (Accept-Language: the API reads no
+ * cookie) and gives its JSON, or null.
+ *
  * The kinds of organization are named and coloured by the server (directory/places/
  * kinds.py), which hands them over in <body data-kinds>: ProtectionDirectory.kinds is that
  * list in legend order, kind(key) one entry, kindIcon(key) a marker icon of its colour and
@@ -19,6 +27,53 @@
   "use strict";
 
   var ns = window.ProtectionDirectory = window.ProtectionDirectory || {};
+
+  // <html lang>; Haitian Creole writes numbers as French does where the browser has no
+  // data for it ("1 234,5").
+  ns.language = document.documentElement.lang || "es";
+  var locales = ns.language === "ht" ? ["ht", "fr"] : [ns.language];
+
+  var strings = null;
+  function has(key) {
+    if (strings === null) {
+      try { strings = JSON.parse(document.body.getAttribute("data-strings") || "{}"); }
+      catch (error) { strings = {}; }
+    }
+    return Object.prototype.hasOwnProperty.call(strings, key);
+  }
+
+  ns.t = function (key, values) {
+    var text = has(key) ? strings[key] : key;
+    if (text.indexOf("%(") === -1) { return text; }
+    // Python's %-formatting, which the translators know: %(name)s, and %% for a "%".
+    return text.replace(/%(?:\(([A-Za-z_][A-Za-z0-9_]*)\)s|%)/g, function (whole, name) {
+      if (!name) { return "%"; }
+      return values && Object.prototype.hasOwnProperty.call(values, name)
+        ? String(values[name]) : whole;
+    });
+  };
+
+  // options: Intl.NumberFormat's (e.g. {useGrouping: false} for a count in a small disc).
+  ns.number = function (value, options) {
+    return new Intl.NumberFormat(locales, options).format(value);
+  };
+
+  var pluralRules = null;
+  ns.tn = function (key, count, values) {
+    pluralRules = pluralRules || new Intl.PluralRules(locales);
+    var filled = { count: ns.number(count) };
+    Object.keys(values || {}).forEach(function (name) { filled[name] = values[name]; });
+    var form = key + "_" + pluralRules.select(count);
+    return ns.t(has(form) ? form : key + "_other", filled);
+  };
+
+  ns.fetchJSON = function (url, options) {
+    return fetch(url, {
+      credentials: "same-origin",
+      headers: { "Accept-Language": ns.language },
+      signal: options && options.signal
+    }).then(function (response) { return response.ok ? response.json() : null; });
+  };
 
   ns.textNode = function (text) {
     var span = document.createElement("span");
@@ -43,6 +98,18 @@
 
   if (typeof L === "undefined") { return; }
 
+  // Leaflet's own words: the zoom buttons and the layer switcher (the popups' close button
+  // and the credit's tooltip: baseMap).
+  L.Control.Zoom.prototype.options.zoomInTitle = ns.t("zoom_in");
+  L.Control.Zoom.prototype.options.zoomOutTitle = ns.t("zoom_out");
+  var addLayers = L.Control.Layers.prototype.onAdd;
+  L.Control.Layers.prototype.onAdd = function (map) {
+    var container = addLayers.call(this, map);
+    var toggle = container.querySelector(".leaflet-control-layers-toggle");
+    if (toggle) { toggle.title = ns.t("layers"); }
+    return container;
+  };
+
   // A DivIcon whose element takes options.color as its background.
   var ColouredIcon = L.DivIcon.extend({
     createIcon: function (oldIcon) {
@@ -63,13 +130,27 @@
 
   ns.baseMap = function (element, config) {
     var map = L.map(element, { zoomControl: true, minZoom: 2, maxZoom: 19 });
+    map.on("popupopen", function (event) {
+      var close = event.popup.getElement().querySelector(".leaflet-popup-close-button");
+      if (close) { close.setAttribute("aria-label", ns.t("close")); }
+    });
+    var credit = map.attributionControl;
+    if (credit && typeof credit.options.prefix === "string") {
+      // Leaflet's own markup (a link and its flag), with its tooltip in our language.
+      var prefix = document.createElement("span");
+      prefix.innerHTML = credit.options.prefix;
+      var leaflet = prefix.querySelector("a[title]");
+      if (leaflet) {
+        leaflet.title = ns.t("leaflet_title");
+        credit.setPrefix(prefix.innerHTML);
+      }
+    }
     if (config.tiles) {
       L.tileLayer(config.tiles, {
         attribution: config.attribution, maxZoom: config.maxZoom || 19
       }).addTo(map);
     }
-    fetch(config.outlinesUrl || "/api/v1/countries/outlines", { credentials: "same-origin" })
-      .then(function (response) { return response.ok ? response.json() : null; })
+    ns.fetchJSON(config.outlinesUrl || "/api/v1/countries/outlines")
       .then(function (data) {
         if (!data) { return; }
         L.geoJSON(data, {
@@ -102,8 +183,7 @@
       if (group.length > 1) {
         var note = document.createElement("p");
         note.className = "shared-point";
-        note.textContent = group.length + " places share this point (the town centre: " +
-          "their exact places are not known)";
+        note.textContent = ns.tn("shared_point", group.length);
         list.appendChild(note);
       }
       var items = document.createElement("ol");
@@ -118,7 +198,9 @@
         items.appendChild(item);
       });
       list.appendChild(items);
-      var names = group.map(function (result) { return result.rank + ". " + result.name; });
+      var names = group.map(function (result) {
+        return ns.t("numbered_place", { rank: ns.number(result.rank), name: result.name });
+      });
       var width = Math.max(24, 10 + 8 * String(label).length);
       var marker = L.marker([group[0].coordinates[1], group[0].coordinates[0]], {
         icon: L.divIcon({
@@ -145,8 +227,7 @@
         line.bindTooltip(ns.textNode(feature.properties.name));
       }
     }).addTo(map);
-    fetch(url || "/api/v1/routes", { credentials: "same-origin" })
-      .then(function (response) { return response.ok ? response.json() : null; })
+    ns.fetchJSON(url || "/api/v1/routes")
       .then(function (data) { if (data) { layer.addData(data); } });
     return layer;
   };

@@ -10,30 +10,31 @@
   "use strict";
 
   var form = document.getElementById("near-form");
+  var ns = window.ProtectionDirectory;
 
   var mapElement = document.getElementById("near-map");
-  if (!mapElement || typeof L === "undefined") { return; }
+  if (!mapElement || typeof L === "undefined" || !ns || !ns.baseMap) { return; }
   var config = JSON.parse(mapElement.getAttribute("data-config") || "{}");
-  window.ProtectionDirectory.mapPanel(mapElement, draw);
+  ns.mapPanel(mapElement, draw);
 
   function draw() {
-    var map = window.ProtectionDirectory.baseMap(mapElement, config);
+    var map = ns.baseMap(mapElement, config);
 
     // The places of the visible area, clustered per kind (area-layer.js), and the routes.
     var overlays = {};
-    var places = window.ProtectionDirectory.areaLayer(map, config);
+    var places = ns.areaLayer(map, config);
     Object.keys(places.overlays).forEach(function (label) {
       overlays[label] = places.overlays[label];
     });
-    overlays["Migration routes"] = window.ProtectionDirectory.routesLayer(map, config.routesUrl);
+    overlays[ns.t("migration_routes")] = ns.routesLayer(map, config.routesUrl);
     L.control.layers(null, overlays, { collapsed: true }).addTo(map);
 
     var legend = L.control({ position: "bottomleft" });
     legend.onAdd = function () {
       var box = L.DomUtil.create("div", "map-legend");
-      window.ProtectionDirectory.kinds.forEach(function (kind) {
+      ns.kinds.forEach(function (kind) {
         var row = L.DomUtil.create("div", "map-legend__row", box);
-        row.appendChild(window.ProtectionDirectory.swatch(kind.key));
+        row.appendChild(ns.swatch(kind.key));
         row.appendChild(document.createTextNode(" " + kind.plural));
       });
       return box;
@@ -46,10 +47,10 @@
       var origin = [config.origin[1], config.origin[0]];
       L.circleMarker(origin, { radius: 8, color: "#fff", weight: 2, fillColor: "#111827",
                                fillOpacity: 1, className: "origin-marker" })
-        .bindTooltip("You are searching from here").addTo(map);
+        .bindTooltip(ns.textNode(ns.t("searching_from_here"))).addTo(map);
       focus.push(origin);
     }
-    window.ProtectionDirectory.resultMarkers(config.results || [], "result-marker")
+    ns.resultMarkers(config.results || [], "result-marker")
       .forEach(function (marker) {
         marker.addTo(map);
         focus.push(marker.getLatLng());
@@ -67,9 +68,9 @@
       var button = document.createElement("button");
       button.type = "button";
       button.className = "search-here";
-      button.textContent = "Search near here";
+      button.textContent = ns.t("search_near_here");
       button.addEventListener("click", function () {
-        window.ProtectionDirectory.searchAt(form, event.latlng.lat, event.latlng.lng);
+        ns.searchAt(form, event.latlng.lat, event.latlng.lng);
       });
       L.popup().setLatLng(event.latlng).setContent(button).openOn(map);
     });

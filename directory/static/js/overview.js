@@ -23,10 +23,10 @@
     Object.keys(places.overlays).forEach(function (label) {
       overlays[label] = places.overlays[label];
     });
-    overlays["Migration routes"] = ns.routesLayer(map, config.routesUrl);
+    overlays[ns.t("migration_routes")] = ns.routesLayer(map, config.routesUrl);
     var picker = document.querySelector(".district-picker");
     if (picker && ns.districtsLayer) {
-      overlays["Consular districts"] = ns.districtsLayer(map, picker);
+      overlays[ns.t("consular_districts")] = ns.districtsLayer(map, picker);
     }
     L.control.layers(null, overlays, { collapsed: true }).addTo(map);
 

@@ -33,8 +33,7 @@
     var listConfig = configOf(listElement);
     var listMap = ns.baseMap(listElement, listConfig);
     listMap.setView([17, -88], 4);
-    fetch(listConfig.routesUrl || "/api/v1/routes", { credentials: "same-origin" })
-      .then(function (response) { return response.ok ? response.json() : null; })
+    ns.fetchJSON(listConfig.routesUrl || "/api/v1/routes")
       .then(function (data) {
         if (!data) { return; }
         var layer = L.geoJSON(data, {
@@ -87,7 +86,7 @@
       L.circleMarker([config.origin[1], config.origin[0]], {
         radius: 8, color: "#fff", weight: 2, fillColor: "#111827", fillOpacity: 1,
         className: "origin-marker"
-      }).bindTooltip("You are here").addTo(focus);
+      }).bindTooltip(ns.textNode(ns.t("you_are_here"))).addTo(focus);
     }
     ns.resultMarkers(config.results || [], "ahead-marker").forEach(function (marker) {
       marker.addTo(focus);
