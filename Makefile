@@ -18,6 +18,10 @@ export FLASK_APP := wsgi:app
 # Production (wsgi.py under gunicorn) refuses to start without SECRET_KEY.
 export DIRECTORY_ENV ?= development
 
+# The translations (directory/translations/, README "Languages"): each language's binary
+# catalog is compiled from its .po when that changes; the .mo files are not committed.
+CATALOGS := $(patsubst %.po,%.mo,$(wildcard directory/translations/*/LC_MESSAGES/messages.po))
+
 ifeq ($(strip $(DATABASE_URL)),)
 LOCAL_DB := 1
 export DATABASE_URL := postgresql://postgres@127.0.0.1:$(PGPORT_LOCAL)/protection_directory
@@ -81,10 +85,6 @@ stop: ## Stop the local PostgreSQL cluster (its data is kept in .pgdata/)
 
 clean: stop ## Remove the virtual environment, assets and local database
 	rm -rf $(VENV) $(STAMPS) node_modules directory/static/vendor directory/static-dist .pgdata
-
-# The translations (directory/translations/, README "Languages"): each language's binary
-# catalog is compiled from its .po when that changes; the .mo files are not committed.
-CATALOGS := $(patsubst %.po,%.mo,$(wildcard directory/translations/*/LC_MESSAGES/messages.po))
 
 %/LC_MESSAGES/messages.mo: %/LC_MESSAGES/messages.po | $(STAMPS)/venv
 	$(VENV)/bin/pybabel -q compile -i $< -o $@

@@ -13,14 +13,18 @@ from directory.places.countries import outlines_geojson
 from directory.web import http
 from directory.web.args import read_query
 from directory.web.lookups import known_nationality
-from directory.web.schemas import DistrictLayerArgs
+from directory.web.schemas import DistrictLayerArgs, OutlineArgs
 
 
 @api.get("/countries/outlines")
 @http.policy(http.public(24 * 3600))  # boundaries change a few times a decade
 def country_outlines() -> Response:
-    """Country outlines for the map's base layer (shown even when no tile server answers)."""
-    return http.geojson(outlines_geojson(db.session))
+    """Country outlines for the map's base layer (shown even when no tile server answers).
+
+    ``detail=coarse`` is drawn for the small zooms (up to 5) at about a third of the bytes;
+    ``fine``, the default, for zoom 6 and more."""
+    detail = read_query(OutlineArgs())["detail"]
+    return http.geojson(outlines_geojson(db.session, detail))
 
 
 @api.get("/routes")

@@ -45,6 +45,7 @@ from directory.web.schemas import (
     DistrictLayerArgs,
     LocationFilterArgs,
     NearestArgs,
+    OutlineArgs,
     PartnerPageArgs,
     ServingArgs,
     TownSearchArgs,
@@ -281,7 +282,15 @@ OPERATIONS: dict[str, Operation] = {
         summary="The migration routes", tag="Map layers", response="RouteCollection"
     ),
     "api.country_outlines": Operation(
-        summary="Simplified country outlines", tag="Map layers", response="OutlineCollection"
+        summary="Simplified country outlines",
+        tag="Map layers",
+        query=OutlineArgs,
+        response="OutlineCollection",
+        notes={
+            "detail": "How finely drawn: `coarse` (0.1° tolerance, 1 decimal) for maps at "
+            "zoom 5 or less, about a third of the bytes of `fine` (0.03°, 2 decimals)."
+        },
+        example={"detail": "coarse"},
     ),
     "api.consular_districts": Operation(
         summary="The consular districts of one nationality",

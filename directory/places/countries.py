@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -9,19 +11,35 @@ from directory.db import localized
 from directory.places.models import Country
 from geo.geojson import EMPTY_COLLECTION, feature_collection
 
-# Degrees: enough detail at the zoom levels where outlines matter, a fraction of the bytes.
-OUTLINE_SIMPLIFY_DEG = 0.03
-# Two decimals (about 1 km) are finer than the simplification: the same lines, and 140 KB
-# gzipped instead of 185 KB for the demo countries (the desktop's first load of /near must
-# stay under 250 KB: tests/test_page_weight.py).
-OUTLINE_DECIMAL_DIGITS = 2
+
+@dataclass(frozen=True)
+class OutlineDetail:
+    """How finely the outlines are drawn: a simplification tolerance and the decimals kept."""
+
+    tolerance_deg: float  # ST_SimplifyPreserveTopology's tolerance, in degrees
+    decimal_digits: int  # decimals of the coordinates sent (finer than the tolerance)
 
 
-def outlines_geojson(session: Session) -> str:
-    """Every country's simplified outline as GeoJSON text, built by PostGIS."""
+# The levels of detail of the outlines, by the name the API takes (``detail=``). A degree is
+# 256·2^z / 360 screen pixels at zoom z: 0.1° is about 1 px at zoom 4 and 2 px at zoom 5,
+# 0.03° about 1.4 px at zoom 6. The maps load ``coarse`` first and ``fine`` once they are at
+# zoom 6 or more (static/js/map-base.js). Measured on the demo data, as sent (Brotli level 5,
+# tests/test_outlines.py): coarse 43.7 kB (213 kB raw), fine 137.6 kB (514 kB raw); tried
+# and left: 0.05°/2 dp 100 kB, 0.2°/1 dp 32 kB, 0.3°/1 dp 28 kB.
+OUTLINE_DETAILS: dict[str, OutlineDetail] = {
+    "coarse": OutlineDetail(tolerance_deg=0.1, decimal_digits=1),  # zoom ≤ 5
+    "fine": OutlineDetail(tolerance_deg=0.03, decimal_digits=2),  # zoom ≥ 6
+}
+DEFAULT_OUTLINE_DETAIL = "fine"  # what clients that send no ``detail`` have always had
+
+
+def outlines_geojson(session: Session, detail: str = DEFAULT_OUTLINE_DETAIL) -> str:
+    """Every country's simplified outline as GeoJSON text, built by PostGIS, at ``detail``
+    (a key of ``OUTLINE_DETAILS``)."""
+    level = OUTLINE_DETAILS[detail]
     rows = select(
         func.ST_Multi(
-            func.ST_SimplifyPreserveTopology(Country.boundary, OUTLINE_SIMPLIFY_DEG)
+            func.ST_SimplifyPreserveTopology(Country.boundary, level.tolerance_deg)
         ).label("geometry"),
         Country.code,
         Country.names["en"].astext.label("name"),
@@ -30,7 +48,7 @@ def outlines_geojson(session: Session) -> str:
         rows,
         geometry="geometry",
         properties=["code", "name"],
-        max_decimal_digits=OUTLINE_DECIMAL_DIGITS,
+        max_decimal_digits=level.decimal_digits,
     )
     return session.scalar(query) or EMPTY_COLLECTION
 

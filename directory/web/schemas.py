@@ -20,6 +20,7 @@ from directory.corridors.services import DEFAULT_LIMIT as CORRIDOR_LIMIT
 from directory.corridors.services import MAX_LIMIT as MAX_CORRIDOR_LIMIT
 from directory.db import OrganizationKind, Population
 from directory.gazetteer.services import MAX_QUERY_LENGTH
+from directory.places.countries import DEFAULT_OUTLINE_DETAIL, OUTLINE_DETAILS
 from directory.places.nearest import MAX_LIMIT as MAX_NEAREST_LIMIT
 from directory.web.args import Coordinate, LatLon, repeatable
 from directory.web.cursor import CursorField
@@ -149,6 +150,14 @@ class ConsulateListArgs(Schema):
 
 class DistrictLayerArgs(Schema):
     nationality = country_code(required=True)
+
+
+class OutlineArgs(Schema):
+    """The country outlines: how finely drawn (``coarse`` for the small zooms)."""
+
+    detail = fields.String(
+        load_default=DEFAULT_OUTLINE_DETAIL, validate=OneOf(list(OUTLINE_DETAILS))
+    )
 
 
 class PartnerFilterArgs(LocationFilterArgs):

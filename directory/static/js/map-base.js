@@ -5,7 +5,8 @@
  * server that only our server asks), so no third party sees where a person looks.
  *
  * ProtectionDirectory.baseMap(element, config) returns the Leaflet map; config holds
- * tiles (our tile URL template, or null), attribution, maxZoom and outlinesUrl.
+ * tiles (our tile URL template, or null), attribution, maxZoom and outlinesUrl (asked with
+ * detail=coarse below zoom 6 and detail=fine from zoom 6 on: countryOutlines).
  * ProtectionDirectory.textNode wraps text for tooltips and popups (textContent, never
  * HTML).
  *
@@ -150,19 +151,65 @@
         attribution: config.attribution, maxZoom: config.maxZoom || 19
       }).addTo(map);
     }
-    ns.fetchJSON(config.outlinesUrl || "/api/v1/countries/outlines")
-      .then(function (data) {
-        if (!data) { return; }
-        L.geoJSON(data, {
-          interactive: false,
-          style: function () {
-            return { color: "#475569", weight: 1, fillColor: "#f1f5f9", fillOpacity: 0.6,
-                     className: "country-outline" };
-          }
-        }).addTo(map).bringToBack();
-      });
+    countryOutlines(map, config.outlinesUrl || "/api/v1/countries/outlines");
     return map;
   };
+
+  // The country outlines come simplified per zoom level (directory/places/countries.py):
+  // "coarse" (about a third of the bytes) while the map is below FINE_OUTLINES_ZOOM, and
+  // "fine" once it is at that zoom or more, asked once and drawn in place of the coarse
+  // ones for good. A map whose first view is already that close asks "fine" alone.
+  var FINE_OUTLINES_ZOOM = 6;
+
+  // url with detail=<detail> added to its query string (before any #fragment).
+  function withDetail(url, detail) {
+    var hash = url.indexOf("#");
+    var fragment = hash === -1 ? "" : url.slice(hash);
+    var path = hash === -1 ? url : url.slice(0, hash);
+    var separator = path.indexOf("?") === -1 ? "?" :
+      (/[?&]$/.test(path) ? "" : "&");
+    return path + separator + "detail=" + encodeURIComponent(detail) + fragment;
+  }
+
+  function countryOutlines(map, url) {
+    var shown = null;          // the outlines on the map
+    var fineShown = false;     // once true, nothing replaces them
+    var fineAsked = false;
+
+    function show(data, fine) {
+      if (!data || fineShown) { return; }
+      var layer = L.geoJSON(data, {
+        interactive: false,
+        style: function () {
+          return { color: "#475569", weight: 1, fillColor: "#f1f5f9", fillOpacity: 0.6,
+                   className: "country-outline" };
+        }
+      }).addTo(map);
+      layer.bringToBack();
+      if (shown) { map.removeLayer(shown); }
+      shown = layer;
+      fineShown = fine;
+    }
+
+    function askFine() {
+      if (fineAsked || map.getZoom() < FINE_OUTLINES_ZOOM) { return; }
+      fineAsked = true;
+      map.off("zoomend", askFine);
+      ns.fetchJSON(withDetail(url, "fine"))
+        .then(function (data) { show(data, true); });
+    }
+
+    // Once the map has its first view (at once if it has one already).
+    map.whenReady(function () {
+      if (map.getZoom() < FINE_OUTLINES_ZOOM) {
+        ns.fetchJSON(withDetail(url, "coarse"))
+          .then(function (data) { show(data, false); });
+        map.on("zoomend", askFine);
+      } else {
+        askFine();
+      }
+    });
+  }
 
   // The numbered results of a list. Places that share one point (most demo points are town
   // centres) become one marker that lists them all, never a bare count or markers hiding
