@@ -36,6 +36,7 @@ help: ## Show this list of targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 run: seed $(STAMPS)/assets $(CATALOGS) ## Set up, migrate, load the demo data and serve on http://127.0.0.1:5000
+	@test "$$($(FLASK) users count 2>/dev/null)" != "0" || echo "No account exists yet: create one with \`$(FLASK) users create you@example.org --role secretariat\`"
 	$(PYTHON) -m directory.devserver --host 127.0.0.1 --port 5000
 
 serve: seed $(STAMPS)/assets $(CATALOGS) ## Like run, under gunicorn on http://127.0.0.1:8000 (gunicorn.conf.py)

@@ -67,6 +67,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from directory.public import public
     from directory.tiles import views as tile_views
     from directory.web import args, cors, errors, http, limits, security, static
+    from directory.workspace import auth as workspace_auth
+    from directory.workspace import workspace
 
     errors.register(app)
     http.register(app)
@@ -76,6 +78,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(ops)
     app.register_blueprint(public)
     app.register_blueprint(api, url_prefix="/api/v1")
+    # The signed-in workspace: sessions, CSRF on every form (not the public JSON API).
+    workspace_auth.install(app, exempt=api)
+    app.register_blueprint(workspace)
     limits.install(app, api=api, pages=public, exempt=ops)
     tile_views.install(app)  # /tiles/…: the base map from our own origin, its own limit
     cors.install(app)

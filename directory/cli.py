@@ -1,5 +1,5 @@
 """Flask CLI commands: ``flask seed demo``, ``flask gazetteer load``, ``flask districts
-compute|load`` (more arrive with imports, exports and users)."""
+compute|load``, ``flask users create|link|count`` (more arrive with imports and exports)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
+from flask_babel import force_locale
 from sqlalchemy import text
 
+from directory.accounts import users as accounts
+from directory.accounts.models import UserRole
 from directory.consular.districts import (
     DistrictError,
     compute_districts,
@@ -27,6 +30,7 @@ SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
 seed = AppGroup("seed", help="Load seed data.")
 gazetteer = AppGroup("gazetteer", help="The offline gazetteer of towns for place search.")
 districts = AppGroup("districts", help="Consular districts: compute them, load official ones.")
+users = AppGroup("users", help="Workspace accounts: create one, hand out a set-password link.")
 
 # Errors of a loader that mean "this input cannot be loaded": nothing is written, exit code 1.
 LOAD_ERRORS = (SeedError, DistrictError)
@@ -119,8 +123,71 @@ def districts_load(file: Path) -> None:
     _load_all_or_nothing("Official districts", load_official_districts, file)
 
 
+def _link_lines(user: Any) -> str:
+    from directory.workspace.common import link_max_age, set_password_link
+
+    hours = link_max_age(current_app.config) // 3600
+    link = set_password_link(current_app.config, user)
+    return (
+        f"One-time link for {user.email} to choose a password (valid {hours} hours, once):\n{link}"
+    )
+
+
+@users.command("create")
+@click.argument("email")
+@click.option(
+    "--role",
+    required=True,
+    help="What the account may do: " + ", ".join(role.value for role in UserRole) + ".",
+)
+@click.option("--name", default=None, help="The person's name (default: the e-mail's first part).")
+@click.option("--country", default=None, help="ISO code of a focal point's country (GT).")
+@click.option("--organization", type=int, default=None, help="Id of an editor's organization.")
+def users_create(
+    email: str, role: str, name: str | None, country: str | None, organization: int | None
+) -> None:
+    """Create an account without a password and print its one-time set-password link."""
+    from directory.workspace.forms import PROBLEMS
+
+    scope = accounts.Scope(role=role, country_code=country, organization_id=organization)
+    try:
+        user = accounts.create_user(db.session, email=email, scope=scope, name=name)
+    except accounts.UserError as error:
+        db.session.rollback()
+        with force_locale("en"):
+            lines = [
+                f"  {field}: {PROBLEMS[problem]}"
+                for field, found in error.problems.items()
+                for problem in found
+            ]
+        raise click.ClickException("nothing was created:\n" + "\n".join(lines)) from None
+    db.session.commit()
+    click.echo(f"Created {user.email} ({user.role.value}).")
+    click.echo(_link_lines(user))
+
+
+@users.command("link")
+@click.argument("email")
+def users_link(email: str) -> None:
+    """Print a fresh set-password link for EMAIL (a forgotten password); earlier links, and
+    the account's sessions, end."""
+    user = accounts.find_by_email(db.session, email)
+    if user is None:
+        raise click.ClickException(f"no account has the e-mail {email}")
+    accounts.reissue_link(db.session, user, acting=None)
+    db.session.commit()
+    click.echo(_link_lines(user))
+
+
+@users.command("count")
+def users_count() -> None:
+    """Print how many accounts exist (`make run` says how to make the first one)."""
+    click.echo(accounts.count_users(db.session))
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(seed)
     app.cli.add_command(gazetteer)
     app.cli.add_command(districts)
     app.cli.add_command(privacy_cli)
+    app.cli.add_command(users)

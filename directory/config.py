@@ -6,6 +6,7 @@ to ``create_app`` instead.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 from typing import Any
@@ -84,6 +85,30 @@ def from_environment() -> dict[str, Any]:
         "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL") or "memory://",
         "RATE_LIMIT_API": os.environ.get("RATE_LIMIT_API", "120 per minute"),
         "RATE_LIMIT_PAGES": os.environ.get("RATE_LIMIT_PAGES", "60 per minute"),
+        # The workspace (issue 12). The address people reach the site at: set-password
+        # links printed by `flask users create` and shown on the users page are made on it.
+        "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000"),
+        # A workspace session ends after this many minutes without a request.
+        "PERMANENT_SESSION_LIFETIME": dt.timedelta(
+            minutes=float(os.environ.get("SESSION_MINUTES", "30"))
+        ),
+        "SESSION_REFRESH_EACH_REQUEST": True,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        # Secure is also set per request whenever it came over HTTPS
+        # (directory/workspace/auth.py); "1" forces it.
+        "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "0") == "1",
+        # How long a set-password link is valid (hours).
+        "SET_PASSWORD_LINK_HOURS": float(os.environ.get("SET_PASSWORD_LINK_HOURS", "72")),
+        # Sign-in attempts (password or second-factor code) per account, and per client.
+        "SIGN_IN_RATE_LIMIT_ACCOUNT": os.environ.get(
+            "SIGN_IN_RATE_LIMIT_ACCOUNT", "10 per 15 minutes"
+        ),
+        "SIGN_IN_RATE_LIMIT_ADDRESS": os.environ.get(
+            "SIGN_IN_RATE_LIMIT_ADDRESS", "30 per 15 minutes"
+        ),
+        # Forms' CSRF tokens last as long as the session, not a fixed hour.
+        "WTF_CSRF_TIME_LIMIT": None,
         # "development" (what `make` exports) lets the app run without SECRET_KEY.
         "DIRECTORY_ENV": os.environ.get("DIRECTORY_ENV", "production"),
         # The upstream tile server, asked by our server only (directory/tiles): pages get

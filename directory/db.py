@@ -154,7 +154,12 @@ class Population(enum.StrEnum):
 
 
 class Versioned:
-    """Optimistic locking and archiving for records that people edit."""
+    """Optimistic locking and archiving for records that people edit.
+
+    ``version_id_col`` only stops a stale write inside one session; an edit submitted in
+    a later request goes through ``directory.records.apply_edit``, which checks the
+    version the editor started from against the locked row (and writes the audit entry).
+    """
 
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     archived_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
