@@ -328,8 +328,8 @@ def test_a_focal_point_sees_its_own_country(
     assert "Casa Mexicana" not in html
     assert "Pedro Mexicano" not in html
     records = page_records
-    assert f'href="/places/{records["expired"].id}">Check the status' in html
-    assert f'href="/places/{records["never"].id}">Verify' in html
+    assert f'href="/workspace/locations/{records["expired"].id}/edit">Check the status' in html
+    assert f'href="/workspace/locations/{records["never"].id}/edit">Verify' in html
     assert 'href="/workspace/contacts/GT">Confirm' in html
     assert "1 place whose “full” or “closed” status has expired" in html
     assert "2 places never verified or not verified for 12 months" in html

@@ -83,6 +83,12 @@ STRINGS: dict[str, object] = {
     # Translators: a district's tooltip when the district was computed by us (the area
     # nearest the office), not published by the country.
     "district_office_computed": _l("%(office)s (%(city)s) · computed district"),
+    # The location editor's map (workspace).
+    # Translators: the tooltip of the marker a person drags to set a place's point.
+    "drag_to_move": _l("Drag to move the point, or click on the map"),
+    # Translators: said (and shown) after the point was set on the map; the numbers are
+    # the new latitude and longitude.
+    "point_set": _l("Point set: latitude %(lat)s, longitude %(lon)s. Save to keep it."),
 }
 
 

@@ -24,6 +24,9 @@ def refused(_error):
 
 from directory.workspace import (  # noqa: E402,F401  (registers the routes)
     common,
+    contact_editing,
+    locations,
+    organizations,
     two_factor,
     users_admin,
     views,

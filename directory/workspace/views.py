@@ -151,13 +151,12 @@ FIX_LABELS = {
 
 
 def fix_url(item: attention.Item) -> str:
-    """Where a listed record is put right. The editing screens do not exist yet: a location
-    links to its public page, a contact person to its country's contacts page. This is the
-    one place to change when they do."""
+    """Where a listed record is put right: a location's edit page; a contact person's
+    country's contacts page."""
     record = item.record
     if isinstance(record, ContactPerson):
         return url_for("workspace.contacts_country", country_code=record.country_code)
-    return url_for("public.place", location_id=record.id)
+    return url_for("workspace.location_edit", location_id=record.id)
 
 
 def attention_scope(user: User) -> attention.Scope:
