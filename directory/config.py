@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import secrets
+from pathlib import Path
 from typing import Any
 
 OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
@@ -29,13 +30,35 @@ def sqlalchemy_url(database_url: str) -> str:
     return database_url
 
 
+# Development's own key, made once and kept beside the checkout (git-ignored): the server
+# and a `flask users create` run in another terminal must sign with the same key, or the
+# set-password link it prints would be refused.
+DEVELOPMENT_KEY_FILE = Path(__file__).resolve().parent.parent / "instance" / "secret_key"
+
+
+def development_secret_key(path: Path = DEVELOPMENT_KEY_FILE) -> str:
+    """The development key in ``path``, made (readable by its owner only) if missing."""
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_hex(32)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(key)
+        return key
+
+
 def check_secret_key(config: dict[str, Any]) -> None:
-    """Fill in a throw-away SECRET_KEY in development and tests; refuse to start without one
-    anywhere else."""
+    """Fill in a throw-away SECRET_KEY in tests and the kept development one in development;
+    refuse to start without one anywhere else."""
     if config.get("SECRET_KEY"):
         return
-    if config.get("TESTING") or config.get("DIRECTORY_ENV") == "development":
+    if config.get("TESTING"):
         config["SECRET_KEY"] = secrets.token_hex(32)
+        return
+    if config.get("DIRECTORY_ENV") == "development":
+        config["SECRET_KEY"] = development_secret_key()
         return
     raise RuntimeError(
         "SECRET_KEY is not set. In production export a long random SECRET_KEY, the same for "

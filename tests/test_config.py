@@ -1,6 +1,6 @@
 import pytest
 
-from directory import create_app
+from directory import config, create_app
 from directory.config import sqlalchemy_url
 
 
@@ -28,3 +28,12 @@ def test_outside_development_the_app_refuses_to_start_without_a_secret_key(test_
     assert len(development.config["SECRET_KEY"]) == 64
     given = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "s3cret"})
     assert given.config["SECRET_KEY"] == "s3cret"
+
+
+def test_development_keeps_one_key_for_the_server_and_the_command_line(tmp_path):
+    """`make run` and `flask users create` in another terminal sign with the same key."""
+    key_file = tmp_path / "instance" / "secret_key"
+    first = config.development_secret_key(key_file)
+    assert len(first) == 64
+    assert config.development_secret_key(key_file) == first
+    assert key_file.stat().st_mode & 0o777 == 0o600
