@@ -20,6 +20,7 @@ from directory.places.models import Location, Network, Organization
 from directory.workspace.contact_editing import find_duplicate
 from tests import factories
 from tests.workspace_helpers import PASSWORD, csrf_token, make_user, sign_in
+from tests.workspace_helpers import post_form as post
 
 TODAY = dt.datetime.now(dt.UTC).date()
 
@@ -108,11 +109,6 @@ def edit_data(contact: ContactPerson, **changes: object) -> dict[str, object]:
     }
     data.update(changes)
     return data
-
-
-def post(client: FlaskClient, path: str, data: dict[str, object], form_page: str | None = None):
-    token = csrf_token(client, form_page or path)
-    return client.post(path, data={**data, "csrf_token": token})
 
 
 def entries(session: Session, contact_id: int, action: str) -> list[AuditEntry]:

@@ -17,6 +17,7 @@ from directory.db import OrganizationKind
 from directory.places.models import Network, Organization
 from tests import factories
 from tests.workspace_helpers import csrf_token, make_user, sign_in
+from tests.workspace_helpers import post_form as post
 
 
 @pytest.fixture
@@ -61,11 +62,6 @@ def form_data(organization: Organization, **changes: object) -> dict[str, object
     }
     data.update(changes)
     return data
-
-
-def post(client: FlaskClient, path: str, data: dict[str, object], form_page: str | None = None):
-    token = csrf_token(client, form_page or path)
-    return client.post(path, data={**data, "csrf_token": token})
 
 
 def audit_entries(session: Session, organization: Organization, action: str) -> list[AuditEntry]:

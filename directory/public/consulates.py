@@ -12,7 +12,6 @@ import datetime as dt
 from typing import Any
 
 from flask import abort, current_app, render_template, request, url_for
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from directory.consular.district_map import nationalities_with_offices
@@ -35,6 +34,7 @@ from directory.i18n.selection import current_language
 from directory.io.csv_files import csv_text
 from directory.places.models import Country, Location, Network, ServiceCategory
 from directory.places.placement import country_of
+from directory.places.populations import POPULATION_LABELS
 from directory.public import public
 from directory.public.pages import form_page, map_base
 from directory.web import http
@@ -58,16 +58,6 @@ CSV_COLUMNS = (
     "admin_area", "country_code", "lat", "lon", "distance_km", "phones", "whatsapp", "email",
     "website", "verified_at", "source",
 )  # fmt: skip
-# The groups a partner says it serves in particular, as the filters name them.
-POPULATION_LABELS = {
-    Population.WOMEN: _l("Women"),
-    Population.CHILDREN: _l("Children"),
-    Population.UNACCOMPANIED_MINORS: _l("Unaccompanied minors"),
-    Population.FAMILIES: _l("Families"),
-    Population.LGBTIQ: _l("LGBTIQ+ people"),
-    Population.PEOPLE_WITH_DISABILITIES: _l("People with disabilities"),
-    Population.INDIGENOUS_PEOPLES: _l("Indigenous peoples"),
-}
 
 
 def country_names() -> dict[str, str]:

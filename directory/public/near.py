@@ -19,9 +19,9 @@ from directory.i18n.formatting import country_name
 from directory.places.models import Country, ServiceCategory
 from directory.places.nearest import NearbyLocation, NearestQuery, find_nearest
 from directory.places.placement import country_of
+from directory.places.populations import POPULATION_LABELS
 from directory.places.records import public_location
 from directory.public import public
-from directory.public.consulates import POPULATION_LABELS
 from directory.public.pages import back_link, form_page, map_base
 from directory.web import http
 from directory.web.args import read_query

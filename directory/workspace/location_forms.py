@@ -33,7 +33,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from directory.db import Cost, OperationalStatus, Population, PositionPrecision
+from directory.db import Cost, OperationalStatus, PositionPrecision
 from directory.places.editing import (
     DayInput,
     DayState,
@@ -42,6 +42,7 @@ from directory.places.editing import (
     WeekInput,
 )
 from directory.places.opening_hours import DAYS
+from directory.places.populations import POPULATION_LABELS
 from directory.workspace.forms import REQUIRED
 from geo.coordinates import CoordinateError, coordinate
 
@@ -55,15 +56,6 @@ DAY_NAMES = {
     "su": _l("Sunday"),
 }
 
-POPULATION_LABELS = {
-    Population.WOMEN: _l("Women"),
-    Population.CHILDREN: _l("Children"),
-    Population.UNACCOMPANIED_MINORS: _l("Unaccompanied minors"),
-    Population.FAMILIES: _l("Families"),
-    Population.LGBTIQ: _l("LGBTIQ+ people"),
-    Population.PEOPLE_WITH_DISABILITIES: _l("People with disabilities"),
-    Population.INDIGENOUS_PEOPLES: _l("Indigenous peoples"),
-}
 
 STATUS_LABELS = {
     OperationalStatus.OPEN: _l("Open"),
