@@ -18,11 +18,14 @@ from directory import privacy
 # Every domain's models, so that the metadata (Alembic, relationships named by string) sees
 # every table whichever module a caller imported first.
 from directory.accounts import models as _accounts  # noqa: F401
+from directory.confirmations import models as _confirmations  # noqa: F401
 from directory.consular import models as _consular  # noqa: F401
 from directory.corridors import models as _corridors  # noqa: F401
 from directory.db import db
 from directory.gazetteer import models as _gazetteer  # noqa: F401
+from directory.imports import models as _imports  # noqa: F401
 from directory.places import models as _places  # noqa: F401
+from directory.suggestions import models as _suggestions  # noqa: F401
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 migrate = Migrate(directory=str(PROJECT_ROOT / "migrations"))

@@ -37,6 +37,7 @@ from werkzeug.test import TestResponse
 
 from directory.accounts.models import AuditEntry, ContactPerson, ContactRole, User, UserRole
 from directory.places.models import Location, Network, Organization
+from directory.suggestions.models import ChangeSuggestion, SuggestionKind, SuggestionVia
 from tests import factories
 from tests.workspace_helpers import SIGN_IN, csrf_token, make_user, sign_in
 
@@ -102,6 +103,8 @@ class World:
     network: Network
     contact: ContactPerson  # a contact person of GT
     account: User  # an account for the users pages to act on (a consular one)
+    suggestion: ChangeSuggestion  # a pending public suggestion on ``location`` (issue 13)
+    contact_suggestion: ChangeSuggestion  # a pending correction of ``contact`` (issue 13)
     users: dict[str, User] = field(default_factory=dict)
 
 
@@ -130,6 +133,25 @@ def world(db_session: Session) -> World:
     db_session.add(contact)
     db_session.commit()
     account = make_user(db_session, UserRole.CONSULAR, name="Target account")
+    suggestion = ChangeSuggestion(
+        location_id=location.id,
+        country_code="GT",
+        kind=SuggestionKind.PHONE,
+        via=SuggestionVia.PUBLIC,
+        text="The phone is now +502 5555 0000",
+        proposed={"phones": ["+502 5555 0000"]},
+        language="es",
+    )
+    contact_suggestion = ChangeSuggestion(
+        contact_person_id=contact.id,
+        country_code="GT",
+        kind=SuggestionKind.CORRECTION,
+        via=SuggestionVia.CONFIRMATION,
+        proposed={"phone": "+502 5555 0001"},
+        language="es",
+    )
+    db_session.add_all([suggestion, contact_suggestion])
+    db_session.commit()
     return World(
         home="GT",
         other="HN",
@@ -140,6 +162,8 @@ def world(db_session: Session) -> World:
         network=network,
         contact=contact,
         account=account,
+        suggestion=suggestion,
+        contact_suggestion=contact_suggestion,
     )
 
 
@@ -398,6 +422,10 @@ ROUTES: list[Route] = [
         COUNTRY_EDITORS,
         lambda w: {"version": w.location.version},
     ),
+    # --- issue 13: moderation (directory/workspace/moderation.py) ---
+    # --- issue 13: confirmation requests and the outbox (directory/workspace/confirmations.py)
+    # --- issue 13: imports (directory/workspace/imports.py) ---
+    # --- issue 13: provenance and duplicates (directory/workspace/duplicates.py) ---
 ]
 
 # Workspace routes without a row, and why.

@@ -71,6 +71,9 @@ class ContactPerson(Versioned, Base):
     valid_to: Mapped[dt.date | None] = mapped_column(Date)
     last_confirmed_at: Mapped[dt.date | None] = mapped_column(Date)
     last_confirmed_by: Mapped[str | None] = mapped_column(Text)
+    # Provenance (issue 13): the feed it came from and the import that brought it.
+    source: Mapped[str | None] = mapped_column(Text)
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
 
     country: Mapped[Country] = relationship()
     network: Mapped[Network] = relationship()

@@ -176,6 +176,11 @@ class Organization(Versioned, Base):
     description_language: Mapped[str | None] = _language_column()
     website: Mapped[str | None] = mapped_column(Text)
     email: Mapped[str | None] = mapped_column(Text)
+    # Provenance (issue 13): the feed it came from, its id there, the import that brought it.
+    source: Mapped[str | None] = mapped_column(Text)
+    external_id: Mapped[str | None] = mapped_column(String(160), unique=True)
+    # use_alter: import_batches names users, and users name organizations (a cycle).
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id", use_alter=True))
 
     networks: Mapped[list[Network]] = relationship(secondary=organization_networks)
     locations: Mapped[list[Location]] = relationship(back_populates="organization")
@@ -262,6 +267,8 @@ class Location(Versioned, Base):
     status_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     verified_at: Mapped[dt.date | None] = mapped_column(Date)
     source: Mapped[str] = mapped_column(Text, nullable=False)
+    # The import that brought or last changed it (provenance; None: seeded or edited by hand).
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"), index=True)
     # What a person should know about this site ("Take the path behind the church"), per
     # language, and the language it was written in.
     notes: Mapped[Localized] = mapped_column(

@@ -31,3 +31,5 @@ from directory.workspace import (  # noqa: E402,F401  (registers the routes)
     users_admin,
     views,
 )
+
+# Issue 13: each module registers its own routes (one line each, added by its author).

@@ -7,7 +7,8 @@ The roles:
 
 * ``secretariat``: everything, the users included;
 * ``focal_point``: reads everything; edits the organizations, locations and contact persons
-  of its own country;
+  of its own country, moderates its suggestions, sends its confirmation requests and imports
+  its rows;
 * ``organization_editor``: staff of one organization; edits that organization's locations
   (status, hours, capacity, phones) and nothing else;
 * ``consular``: reads everything, contact persons included; edits nothing.
@@ -29,6 +30,12 @@ class Action(enum.StrEnum):
     CREATE = "create"  # add a record (target: the record to be, or its country)
     ARCHIVE = "archive"  # archive or restore a record
     MANAGE_USERS = "manage_users"  # invite, change role, deactivate
+    # Issue 13 (target: a record, a suggestion's country code, or None for "any of them"):
+    MODERATE = "moderate"  # accept, edit or reject suggested corrections
+    REQUEST_CONFIRMATION = "request_confirmation"  # send a record a confirmation link
+    IMPORT = "import"  # check and apply a CSV or HSDS file (a focal point: its country's rows)
+    READ_OUTBOX = "read_outbox"  # the e-mails kept when no SMTP server is configured
+    REVIEW_DUPLICATES = "review_duplicates"  # the likely-duplicates report
 
 
 def _country_of(target: Any) -> str | None:
@@ -63,6 +70,14 @@ def can(user: User | None, action: Action, target: Any = None) -> bool:
     if action == Action.MANAGE_USERS or role == UserRole.CONSULAR:
         return False
     if role == UserRole.FOCAL_POINT:
+        if action in (Action.READ_OUTBOX, Action.REVIEW_DUPLICATES):
+            return False
+        if target is None and action in (
+            Action.MODERATE,
+            Action.REQUEST_CONFIRMATION,
+            Action.IMPORT,
+        ):
+            return user.country_code is not None  # the pages; each record is asked again
         if isinstance(target, Organization):
             countries = _organization_countries(target) | {target.sending_country_code}
             return user.country_code in countries
