@@ -191,3 +191,9 @@ def register(app: Flask) -> None:
     app.cli.add_command(districts)
     app.cli.add_command(privacy_cli)
     app.cli.add_command(users)
+    # Issue 13: the packages' own commands (each module adds its commands to a group).
+    from directory import cli_groups
+
+    app.cli.add_command(cli_groups.import_group)
+    app.cli.add_command(cli_groups.export_group)
+    app.cli.add_command(cli_groups.confirm_group)

@@ -28,6 +28,7 @@ from directory.contacts.services import all_networks, find_country, fold
 from directory.db import LOCALES, db
 from directory.i18n.formatting import language_name
 from directory.i18n.selection import current_language
+from directory.imports.provenance import provenance
 from directory.places.models import Location, Organization
 from directory.web.http import SEARCH, policy
 from directory.workspace import workspace
@@ -333,6 +334,7 @@ def contact_history(contact_id: int):
     return render_template(
         "workspace/contact_history.html",
         contact=contact,
+        origin=provenance(db.session, contact),
         entries=history_page(ContactPerson, contact),
         **history_helpers(),
     )

@@ -30,6 +30,7 @@ from wtforms import SelectChoice
 from directory.accounts.models import User
 from directory.db import Cost, OperationalStatus, PositionPrecision, db
 from directory.i18n.selection import current_language
+from directory.imports.provenance import provenance
 from directory.places import editing
 from directory.places.models import Country, Location, Organization, ServiceCategory
 from directory.records import StaleEdit, history, stale_fields
@@ -401,6 +402,7 @@ def location_history(location_id: int):
     return render_template(
         "workspace/location_history.html",
         location=location,
+        origin=provenance(db.session, location),
         changes=changes,
         users=users,
         field_label=field_label,

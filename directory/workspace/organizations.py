@@ -24,6 +24,7 @@ from directory.contacts.services import MAX_QUERY_LENGTH, all_networks, fold
 from directory.db import CONSULAR_KINDS, LOCALES, db
 from directory.i18n.formatting import language_name
 from directory.i18n.selection import current_language
+from directory.imports.provenance import provenance
 from directory.places.kinds import KINDS
 from directory.places.models import Country, Location, Network, Organization
 from directory.web.http import SEARCH, policy
@@ -370,6 +371,7 @@ def organization_history(organization_id: int):
     return render_template(
         "workspace/organization_history.html",
         organization=organization,
+        origin=provenance(db.session, organization),
         entries=history_page(Organization, organization),
         **history_helpers(),
     )
