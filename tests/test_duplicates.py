@@ -149,3 +149,20 @@ def test_the_history_page_says_where_a_record_came_from(client: FlaskClient, db_
     assert "secretariat" in html
     organization_page = client.get(f"/workspace/organizations/{imported.organization_id}/history")
     assert "Where this record comes from" in organization_page.get_data(as_text=True)
+
+
+def test_the_town_in_a_name_or_another_country_s_consulate_is_no_likeness(db_session: Session):
+    factories.country(db_session, "GT", (-92.3, 13.7, -88.2, 17.8))
+    factories.country(db_session, "HN", (-89.4, 12.9, -83.1, 16.5))
+    factories.country(db_session, "SV", (-90.2, 13.1, -87.6, 14.5))
+    _place(db_session, "OIM Guatemala", -90.5, 14.6, kind=OrganizationKind.INTERNATIONAL_ORG)
+    _place(db_session, "ACNUR Guatemala", -90.5, 14.6, kind=OrganizationKind.INTERNATIONAL_ORG)
+    for country in ("HN", "SV"):
+        office = factories.organization(
+            db_session,
+            kind=OrganizationKind.CONSULATE,
+            sending_country_code=country,
+            name=f"Consulado de {country} en Guatemala",
+        )
+        factories.location(db_session, office, -90.5, 14.6, "GT", "Guatemala")
+    assert _pairs(db_session) == set()

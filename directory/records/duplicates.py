@@ -9,7 +9,8 @@ organizations may share a building).
 The pairs come from one set-based query: a spatial self-join on the GiST index
 (``ST_DWithin`` on geography, metres on the spheroid), the same organization kind, and
 trigram similarity (``pg_trgm``, already used by the gazetteer) of the names shown to the
-public, accent- and case-folded.
+public, accent- and case-folded and without the words of the place's town, region and
+country (which would make every "X Tapachula" like every "Y Tapachula").
 """
 
 from __future__ import annotations
@@ -24,15 +25,29 @@ from directory.places.models import Location
 
 # How close two sites must be (metres) and how alike their names (pg_trgm similarity).
 WITHIN_METRES = 200.0
-NAME_SIMILARITY = 0.4
+NAME_SIMILARITY = 0.5
 MAX_PAIRS = 500
 
+# A place's name as compared: accent- and case-folded, without the words of its town,
+# region and country ("OIM Tapachula" and "ACNUR Tapachula" share only the town, and are
+# not alike; "Casa del Migrante Guatemala" and "Casa del Migrante de Guatemala" are).
 _PAIRS = text(
-    """
+    r"""
     WITH named AS (
-        SELECT l.id, l.point, l.country_code, o.kind,
-               lower(unaccent(coalesce(l.name, o.name))) AS folded
-        FROM locations l JOIN organizations o ON o.id = l.organization_id
+        SELECT l.id, l.point, o.kind, o.sending_country_code,
+               (SELECT coalesce(string_agg(word, ' ' ORDER BY n), '')
+                  FROM regexp_split_to_table(
+                           lower(unaccent(coalesce(l.name, o.name))), '[^a-z0-9]+'
+                       ) WITH ORDINALITY AS t(word, n)
+                 WHERE word <> ''
+                   AND word NOT IN (
+                       SELECT regexp_split_to_table(lower(unaccent(concat_ws(' ',
+                           l.city, l.admin_area, c.names ->> 'es', c.names ->> 'en'))),
+                           '[^a-z0-9]+')
+                   )) AS folded
+        FROM locations l
+        JOIN organizations o ON o.id = l.organization_id
+        JOIN countries c ON c.code = l.country_code
         WHERE l.archived_at IS NULL AND o.archived_at IS NULL
           AND (CAST(:country AS text) IS NULL OR l.country_code = :country)
     )
@@ -43,8 +58,11 @@ _PAIRS = text(
     JOIN named b
       ON a.id < b.id
      AND a.kind = b.kind
+     -- Consulates of two countries in one town are two offices, however alike the names.
+     AND a.sending_country_code IS NOT DISTINCT FROM b.sending_country_code
      AND ST_DWithin(a.point, b.point, :within)
-    WHERE similarity(a.folded, b.folded) >= :similarity
+    WHERE a.folded <> '' AND b.folded <> ''
+      AND similarity(a.folded, b.folded) >= :similarity
     ORDER BY name_similarity DESC, distance_m, a.id, b.id
     LIMIT :limit
     """
