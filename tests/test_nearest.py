@@ -52,6 +52,65 @@ def test_order_equals_st_distance_over_all_rows(scattered, lon, lat, limit):
     assert [r.rank for r in results] == list(range(1, len(expected) + 1))
 
 
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    lon=st.floats(min_value=-180, max_value=180, allow_nan=False),
+    lat=st.floats(min_value=-89.9, max_value=89.9, allow_nan=False),
+    limit=st.integers(min_value=1, max_value=45),
+)
+def test_order_is_exact_at_sparse_points_far_from_any_data(scattered, lon, lat, limit):
+    """Anywhere on Earth (mostly thousands of km from the 40 places): the one-walk fast path
+    must give the brute-force order, or fall back to the exact search."""
+    position = LonLat(lon, lat)
+    results = find_nearest(scattered, NearestQuery(position, limit=limit), at=NOON_UTC)
+    expected = _distances_by_brute_force(scattered, position, limit)
+    assert [r.distance_m for r in results] == pytest.approx(expected, rel=1e-9)
+
+
+def test_ties_at_one_distance_come_by_id_whichever_the_path(db_session):
+    """Twelve places at one point: equally distant, so ordered by id, in both paths."""
+    factories.country(db_session, "MX", (-118.0, 14.5, -86.5, 32.8))
+    org = factories.organization(db_session)
+    ids = [factories.location(db_session, org, -92.0, 15.0).id for _ in range(12)]
+    for limit in (1, 5, 12):
+        found = find_nearest(db_session, NearestQuery(LonLat(-92.3, 15.2), limit=limit))
+        assert [r.location.id for r in found] == sorted(ids)[:limit]
+
+
+def test_the_fast_path_walks_the_index_once(scattered):
+    from directory.places.filters import active_locations
+    from geo.nearest import nearest_candidates
+
+    statement = nearest_candidates(
+        active_locations(),
+        Location.point,
+        LonLat(-92.27, 14.9),
+        limit=10,
+        candidates=30,
+        tiebreak=Location.id,
+    )
+    compiled = statement.compile(scattered.get_bind(), compile_kwargs={"literal_binds": True})
+    scattered.execute(text("SET LOCAL enable_seqscan = off"))
+    plan = "\n".join(scattered.scalars(text(f"EXPLAIN {compiled}")))
+    assert plan.count("idx_locations_point") == 1, plan  # the KNN walk, and no ST_DWithin box
+    assert "Order By: (locations" in plan or "Order By: (point <->" in plan, plan
+
+
+def test_candidates_are_enough_only_when_it_is_proven():
+    from geo.nearest import SPHERE_GAP, candidates_are_enough
+
+    def enough(distances, bound, count):
+        return candidates_are_enough(distances, bound, count, limit=2, candidates=5)
+
+    assert enough([], None, None)  # nothing matches
+    assert enough([10.0, 20.0], 30.0, 4)  # every matching row was a candidate
+    assert enough([10.0, 20.0], 20.0 / (1 - SPHERE_GAP) + 1, 5)
+    assert not enough([10.0, 20.0], 20.0 / (1 - SPHERE_GAP) - 1, 5)  # one left out may be nearer
+    assert not enough([10.0, 20.0], 20.0 / (1 - SPHERE_GAP), 5)  # or tie and win on its id
+
+
 def test_radius_caps_the_distance(scattered):
     position = LonLat(-92.27, 14.9)
     results = find_nearest(scattered, NearestQuery(position, limit=100, radius_km=150))

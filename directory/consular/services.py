@@ -24,9 +24,9 @@ from directory.consular.models import ConsularDistrict
 from directory.db import CONSULAR_KINDS, OrganizationKind, keyset_after
 from directory.places.filters import LocationFilters, active_locations, apply_filters
 from directory.places.models import Location, Organization, organization_nationalities
+from directory.places.nearest import nearest_locations
 from directory.places.records import public_details
 from geo.coordinates import LonLat, point_geography, point_geometry
-from geo.nearest import nearest
 
 # The kinds of organization a consulate works with in its district.
 PARTNER_KINDS = (
@@ -132,13 +132,10 @@ def serving_office(session: Session, position: LonLat, nationality: str) -> Serv
     if row is not None:
         location, district, metres = row
         return ServingOffice(location, "district", metres, nationality, district)
-    statement = nearest(
-        offices_serving(nationality), Location.point, position, limit=1, tiebreak=Location.id
-    ).options(*public_details())
-    row = session.execute(statement).first()
-    if row is None:
+    found = nearest_locations(session, offices_serving(nationality), position, limit=1)
+    if not found:
         return None
-    location, metres = row
+    location, metres, _ = found[0]
     district = active_district(session, location.id, nationality)
     return ServingOffice(location, "nearest", metres, nationality, district)
 

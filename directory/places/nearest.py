@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session
 
 from directory.corridors.barriers import REACHABLE_KM, crossed_barrier
@@ -20,9 +20,15 @@ from directory.places.models import Location
 from directory.places.opening_hours import OpenState
 from directory.places.records import public_details
 from geo.coordinates import LonLat
-from geo.nearest import nearest
+from geo.nearest import candidates_are_enough, nearest, nearest_candidates
 
 MAX_LIMIT = 100
+# The fast path's first try takes this many candidates beyond the limit, then GROWTH times
+# more while exactness cannot be shown, up to MAX_CANDIDATES; past that, the exact
+# two-step search (``geo.nearest.nearest``). Almost every search ends at the first try.
+EXTRA_CANDIDATES = 20
+GROWTH = 8
+MAX_CANDIDATES = 3_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,17 +78,57 @@ def find_nearest(
 def _nearest_rows(
     session: Session, rows: Any, query: NearestQuery, radius_km: float | None
 ) -> list[tuple[Location, float, str | None]]:
-    statement = nearest(
+    found = nearest_locations(
+        session,
         rows,
-        Location.point,
         query.position,
         limit=query.limit,
-        tiebreak=Location.id,
         radius_m=radius_km * 1000 if radius_km is not None else None,
+        extra=(crossed_barrier(query.position).label("across"),),
     )
-    statement = statement.add_columns(crossed_barrier(query.position).label("across"))
-    result = session.execute(statement.options(*public_details()))
-    return [(location, distance, across) for location, distance, across in result.all()]
+    return [(location, distance, across) for location, distance, (across,) in found]
+
+
+def nearest_locations(
+    session: Session,
+    rows: Select[Any],
+    position: LonLat,
+    *,
+    limit: int,
+    radius_m: float | None = None,
+    extra: tuple[ColumnElement[Any], ...] = (),
+) -> list[tuple[Location, float, tuple[Any, ...]]]:
+    """The ``limit`` locations of ``rows`` nearest to ``position`` on the spheroid (ties by
+    id), each with its distance and the values of the ``extra`` columns; loaded with what a
+    public feature shows.
+
+    Exact, as ``geo.nearest.nearest`` is, but in one index walk where that can be proven
+    (``geo.nearest.candidates_are_enough``), which is nearly always: the sweep of a large
+    ``ST_DWithin`` box is left for the rare case where it cannot.
+    """
+    candidates = limit + EXTRA_CANDIDATES
+    while candidates <= MAX_CANDIDATES:
+        statement = nearest_candidates(
+            rows,
+            Location.point,
+            position,
+            limit=limit,
+            candidates=candidates,
+            tiebreak=Location.id,
+            radius_m=radius_m,
+        )
+        result = session.execute(statement.add_columns(*extra).options(*public_details())).all()
+        distances = [row.distance_m for row in result]
+        bound = result[0].sphere_bound_m if result else None
+        count = result[0].candidate_count if result else None
+        if candidates_are_enough(distances, bound, count, limit=limit, candidates=candidates):
+            return [(row[0], row[1], tuple(row[4:])) for row in result]
+        candidates *= GROWTH
+    statement = nearest(
+        rows, Location.point, position, limit=limit, tiebreak=Location.id, radius_m=radius_m
+    )
+    result = session.execute(statement.add_columns(*extra).options(*public_details())).all()
+    return [(row[0], row[1], tuple(row[2:])) for row in result]
 
 
 def unknown_codes(session: Session, column: Any, codes: tuple[str, ...]) -> list[str]:
