@@ -53,6 +53,8 @@ OWN_COUNTRY = {
     "contact person, own country",
 }
 WRITES = (Action.EDIT, Action.CREATE, Action.ARCHIVE)
+# Issue 13: what a focal point does for its own country, from pages that list the country's.
+COUNTRY_QUEUES = (Action.MODERATE, Action.REQUEST_CONFIRMATION, Action.IMPORT)
 
 
 def _user(role: UserRole, active: bool = True) -> User:
@@ -75,6 +77,10 @@ def expected(role: UserRole, action: Action, target_name: str) -> bool:
     if action == Action.MANAGE_USERS:
         return False
     if role == UserRole.FOCAL_POINT:
+        if action in (Action.READ_OUTBOX, Action.REVIEW_DUPLICATES):
+            return False  # the secretariat's
+        if action in COUNTRY_QUEUES and target_name == "workspace":
+            return True  # the pages; each record is asked again
         return target_name in OWN_COUNTRY
     if role == UserRole.ORGANIZATION_EDITOR:
         return (
