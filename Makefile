@@ -57,6 +57,7 @@ format: $(STAMPS)/venv ## Rewrite the code in ruff's format
 bench: db ## Run the benchmarks (bench/README.md); prints figures, never fails on them
 	$(PYTHON) bench/nearest.py
 	$(PYTHON) bench/corridor.py
+	$(PYTHON) bench/imports.py
 
 migrate: db ## Apply the database migrations
 	$(FLASK) db upgrade

@@ -66,6 +66,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from directory import cli
     from directory.api import api
+    from directory.hsds import api as hsds_api
     from directory.ops import ops
     from directory.public import public
     from directory.tiles import views as tile_views
@@ -85,6 +86,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     workspace_auth.install(app, exempt=api)
     app.register_blueprint(workspace)
     limits.install(app, api=api, pages=public, exempt=ops)
+    hsds_api.install(app)  # /hsds/v3: the HSDS 3.0 API, with the API's rate limit
     tile_views.install(app)  # /tiles/…: the base map from our own origin, its own limit
     cors.install(app)
     # Outermost: /static/… is answered from the built folder before the app is reached.

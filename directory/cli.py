@@ -87,6 +87,34 @@ def seed_demo(seeds_dir: Path) -> None:
     _load_all_or_nothing("Demo data", load_demo, seeds_dir)
 
 
+@seed.command("synthetic")
+@click.option("--count", type=click.IntRange(min=1), default=None, help="Locations to add.")
+@click.option("--clear", is_flag=True, help="Remove every synthetic location and organization.")
+@click.option("--seed", "random_seed", type=int, default=1, show_default=True, help="Random seed.")
+def seed_synthetic(count: int | None, clear: bool, random_seed: int) -> None:
+    """Add COUNT synthetic locations clustered around the region's towns (benchmarks), or
+    remove them with --clear (see directory/places/synthetic.py)."""
+    from directory.places import synthetic
+
+    if clear == (count is not None):
+        raise click.UsageError("give either --count N or --clear")
+    _begin_load()
+    if clear:
+        report = synthetic.clear_synthetic(db.session)
+        db.session.commit()
+        click.echo(f"Removed {report.summary()}.")
+        return
+    try:
+        report = synthetic.add_synthetic(
+            db.session, count or 0, seed=random_seed, progress=_progress_bar
+        )
+    except ValueError as error:
+        db.session.rollback()
+        raise click.ClickException(f"nothing was added: {error}") from None
+    db.session.commit()
+    click.echo(f"Added {report.summary()}.")
+
+
 @gazetteer.command("load")
 @seeds_dir_option
 def gazetteer_load(seeds_dir: Path) -> None:
@@ -193,6 +221,11 @@ def register(app: Flask) -> None:
     app.cli.add_command(users)
     # Issue 13: the packages' own commands (each module adds its commands to a group).
     from directory import cli_groups
+    from directory.confirmations import cli as _confirmations_cli  # noqa: F401
+    from directory.exports import cli as _exports_cli  # noqa: F401
+    from directory.hsds import cli as _hsds_cli  # noqa: F401
+    from directory.hsds import import_cli as _hsds_import_cli  # noqa: F401
+    from directory.imports import cli as _imports_cli  # noqa: F401
 
     app.cli.add_command(cli_groups.import_group)
     app.cli.add_command(cli_groups.export_group)

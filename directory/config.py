@@ -123,6 +123,12 @@ def from_environment() -> dict[str, Any]:
         "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "0") == "1",
         # How long a set-password link is valid (hours).
         "SET_PASSWORD_LINK_HOURS": float(os.environ.get("SET_PASSWORD_LINK_HOURS", "72")),
+        # E-mail (issue 13: confirmation requests). With SMTP_URL (smtp://user:pass@host:port
+        # or smtps://…) messages go to that server; without it they are kept as .eml files
+        # in OUTBOX_DIR ("": instance/outbox), which the secretariat reads in the workspace.
+        "SMTP_URL": os.environ.get("SMTP_URL", ""),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "Protection Directory <no-reply@localhost>"),
+        "OUTBOX_DIR": os.environ.get("OUTBOX_DIR", ""),
         # Sign-in attempts (password or second-factor code) per account, and per client.
         "SIGN_IN_RATE_LIMIT_ACCOUNT": os.environ.get(
             "SIGN_IN_RATE_LIMIT_ACCOUNT", "10 per 15 minutes"
@@ -130,6 +136,8 @@ def from_environment() -> dict[str, Any]:
         "SIGN_IN_RATE_LIMIT_ADDRESS": os.environ.get(
             "SIGN_IN_RATE_LIMIT_ADDRESS", "30 per 15 minutes"
         ),
+        # The largest CSV file the workspace's import page takes (bytes; issue 13: 50 MB).
+        "IMPORT_MAX_BYTES": int(os.environ.get("IMPORT_MAX_BYTES", str(50 * 1024 * 1024))),
         # Forms' CSRF tokens last as long as the session, not a fixed hour.
         "WTF_CSRF_TIME_LIMIT": None,
         # "development" (what `make` exports) lets the app run without SECRET_KEY.
@@ -149,6 +157,8 @@ def from_environment() -> dict[str, Any]:
         "TILE_UPSTREAM_TIMEOUT": float(os.environ.get("TILE_UPSTREAM_TIMEOUT", "5")),
         # Tiles fetched from the upstream per client and window (cached tiles do not count).
         "TILE_RATE_LIMIT": os.environ.get("TILE_RATE_LIMIT", "300 per minute"),
+        # Public "suggest a correction" forms sent per client and window (issue 13).
+        "SUGGESTION_RATE_LIMIT": os.environ.get("SUGGESTION_RATE_LIMIT", "5 per hour"),
         # Compress what we generate (pages, GeoJSON). Static files come from WhiteNoise,
         # compressed at build time (directory/web/static.py); Flask's own static view only
         # answers when nothing was built, and Flask-Compress skips its streamed files.

@@ -72,6 +72,7 @@ def pages(server) -> list[tuple[str, str, bool]]:
         ("near-search", "/near?q=Tapachula", False),
         ("near-search-map", "/near?q=Tapachula", True),
         ("place", place, False),
+        ("suggest", place + "/suggest", False),
         ("routes", "/routes", False),
         ("route", "/routes/pacific", False),
         ("route-search", "/routes/pacific?q=Tapachula", False),

@@ -38,6 +38,7 @@ from directory.accounts.models import ContactPerson
 from directory.cli import SEEDS_DIR
 from directory.corridors.models import Route
 from directory.db import OrganizationKind
+from directory.hsds import ids as hsds_ids
 from directory.places.models import Location, Organization
 
 MAX_URLS = 400
@@ -46,7 +47,16 @@ ORIGIN = "http://localhost"
 SKIPPED_PREFIXES = ("/workspace", "/tiles/")  # signed-in pages; map tiles are images
 MIN_PHONE_DIGITS = 7
 # Endpoints that are not the directory's public content.
-NOT_PUBLIC_CONTENT = {"static", "tiles.tile", "tiles.not_a_tile"}
+NOT_PUBLIC_CONTENT = {
+    "static",
+    "tiles.tile",
+    "tiles.not_a_tile",
+    # A confirmation link's pages open only with its signed token, sent to the person the
+    # record names, and show that person's own record (tests/test_confirm_pages.py).
+    "public.confirm_page",
+    "public.confirm_yes",
+    "public.confirm_correct",
+}
 PHONE_LIKE = re.compile(r"\+?\d[\d\s().\-/\u00a0]{5,}\d")
 COORDINATE = re.compile(r"[+-]?\d{1,3}\.\d{4,}")  # "15.550100" is a latitude, not a phone
 
@@ -345,6 +355,29 @@ def test_no_public_response_holds_contact_data(
     for office in offices[:2]:
         for suffix in ("", "/partners.csv", "/partners.geojson", "/district-map.html"):
             crawl.add(f"/consulates/{office}{suffix}", pinned=True)
+    # The HSDS 3.0 API and the directory's downloads (issue 13), with the records of the
+    # contact persons' employers by their HSDS ids.
+    for path in ("/", "/services", "/service_at_locations", "/organizations", "/taxonomies",
+                 "/taxonomy_terms", "/export.json"):  # fmt: skip
+        crawl.add(f"/hsds/v3{path}", pinned=True)
+    for location_id in employers[:PER_SHAPE]:
+        location = demo_session.get(Location, location_id)
+        crawl.add(f"/hsds/v3/services/{hsds_ids.service_id(location_id)}", pinned=True)
+        crawl.add(
+            f"/hsds/v3/service_at_locations/{hsds_ids.service_at_location_id(location_id)}",
+            pinned=True,
+        )
+        crawl.add(
+            f"/hsds/v3/organizations/{hsds_ids.organization_id(location.organization_id)}",
+            pinned=True,
+        )
+    crawl.add(f"/hsds/v3/taxonomies/{hsds_ids.taxonomy_id(hsds_ids.TAXONOMY_CATEGORIES)}")
+    crawl.add(
+        "/hsds/v3/taxonomy_terms/"
+        + hsds_ids.taxonomy_term_id(hsds_ids.TAXONOMY_CATEGORIES, "shelter")
+    )
+    for path in ("/downloads/directory.geojson", "/downloads/directory.csv"):
+        crawl.add(path, pinned=True)
 
     crawl.run()
     seconds = time.perf_counter() - started

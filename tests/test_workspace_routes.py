@@ -423,9 +423,129 @@ ROUTES: list[Route] = [
         lambda w: {"version": w.location.version},
     ),
     # --- issue 13: moderation (directory/workspace/moderation.py) ---
+    # The queue: whoever moderates a country (a focal point sees its own, here HN's empty
+    # one); a suggestion and its decisions: ``Action.MODERATE`` on its record (GT's).
+    Route(
+        "workspace.suggestions",
+        "GET",
+        lambda w: "/workspace/suggestions",
+        outcomes(FORBIDDEN, focal_point=ALLOWED, focal_point_other=ALLOWED),
+    ),
+    Route(
+        "workspace.suggestion",
+        "GET",
+        lambda w: f"/workspace/suggestions/{w.suggestion.id}",
+        COUNTRY_EDITORS,
+    ),
+    Route(
+        "workspace.suggestion",
+        "GET",
+        lambda w: f"/workspace/suggestions/{w.contact_suggestion.id}",
+        COUNTRY_EDITORS,
+        case="a contact person's correction",
+    ),
+    Route(
+        "workspace.suggestion_accept",
+        "POST",
+        lambda w: f"/workspace/suggestions/{w.suggestion.id}/accept",
+        COUNTRY_EDITORS,
+    ),
+    Route(
+        "workspace.suggestion_accept",
+        "POST",
+        lambda w: f"/workspace/suggestions/{w.contact_suggestion.id}/accept",
+        COUNTRY_EDITORS,
+        case="a contact person's correction",
+    ),
+    Route(
+        "workspace.suggestion_reject",
+        "POST",
+        lambda w: f"/workspace/suggestions/{w.suggestion.id}/reject",
+        COUNTRY_EDITORS,
+        {"note": "Checked: still right"},
+    ),
     # --- issue 13: confirmation requests and the outbox (directory/workspace/confirmations.py)
+    # GT's records have no e-mail here: allowed requests come back with "no e-mail address"
+    # (sending, and the pages' contents: tests/test_confirm_pages.py).
+    Route(
+        "workspace.contact_confirmation_request",
+        "POST",
+        lambda w: f"/workspace/contacts/{w.contact.id}/confirmation-request",
+        COUNTRY_EDITORS,
+    ),
+    Route(
+        "workspace.location_confirmation_request",
+        "POST",
+        lambda w: f"/workspace/locations/{w.location.id}/confirmation-request",
+        COUNTRY_EDITORS,
+    ),
+    Route(
+        "workspace.confirmation_requests",
+        "GET",
+        lambda w: "/workspace/confirmation-requests",
+        outcomes(FORBIDDEN, focal_point=ALLOWED, focal_point_other=ALLOWED),
+    ),
+    Route(
+        "workspace.confirmation_requests",
+        "POST",
+        lambda w: "/workspace/confirmation-requests",
+        COUNTRY_EDITORS,
+        lambda w: {"country": w.home, "months": "12"},
+    ),
+    Route("workspace.outbox_list", "GET", lambda w: "/workspace/outbox", SECRETARIAT_ONLY),
+    # A name not in the outbox: the secretariat gets 404, everybody else is refused first.
+    Route(
+        "workspace.outbox_message",
+        "GET",
+        lambda w: "/workspace/outbox/20990101T000000000000Z-00000000.eml",
+        outcomes(FORBIDDEN, secretariat=NOT_FOUND),
+    ),
     # --- issue 13: imports (directory/workspace/imports.py) ---
+    Route(
+        "workspace.imports",
+        "GET",
+        lambda w: "/workspace/imports",
+        outcomes(FORBIDDEN, focal_point=ALLOWED, focal_point_other=ALLOWED),
+    ),
+    Route(
+        "workspace.imports_upload",
+        "POST",
+        lambda w: "/workspace/imports",
+        outcomes(FORBIDDEN, focal_point=ALLOWED, focal_point_other=ALLOWED),
+        {"kind": "locations", "source": "routes"},
+    ),
+    # A checked batch of GT (made in the world's session by tests/test_import_pages.py).
+    Route(
+        "workspace.import_report",
+        "GET",
+        lambda w: __import__("tests.test_import_pages", fromlist=["x"]).batch_path(w),
+        COUNTRY_EDITORS,
+    ),
+    Route(
+        "workspace.import_apply",
+        "POST",
+        lambda w: __import__("tests.test_import_pages", fromlist=["x"]).batch_path(w, "/apply"),
+        COUNTRY_EDITORS,
+    ),
+    Route(
+        "workspace.import_discard",
+        "POST",
+        lambda w: __import__("tests.test_import_pages", fromlist=["x"]).batch_path(w, "/discard"),
+        COUNTRY_EDITORS,
+    ),
     # --- issue 13: provenance and duplicates (directory/workspace/duplicates.py) ---
+    Route("workspace.duplicates", "GET", lambda w: "/workspace/duplicates", SECRETARIAT_ONLY),
+    Route(
+        "workspace.duplicates_merge",
+        "POST",
+        lambda w: "/workspace/duplicates/merge",
+        SECRETARIAT_ONLY,
+        lambda w: {
+            "keep": w.other_location.id,
+            "archive": w.location.id,
+            "version": w.location.version,
+        },
+    ),
 ]
 
 # Workspace routes without a row, and why.

@@ -57,4 +57,8 @@ class ImportBatch(Base):
     counts: Mapped[dict[str, Any]] = mapped_column(
         JSONB, nullable=False, default=dict, server_default=text("'{}'::jsonb")
     )
+    # The dry run's problems and notes (``ImportReport.to_json``), for its report page.
+    report: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, nullable=False, default=dict, server_default=text("'{}'::jsonb")
+    )
     content: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)

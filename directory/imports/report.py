@@ -13,6 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import lazy_gettext
+from flask_babel.speaklater import LazyString
+
+# The most problems (and notes) a batch keeps for its report page; the count is kept whole.
+KEPT_PROBLEMS = 2_000
+
 
 @dataclass(frozen=True, slots=True)
 class Problem:
@@ -37,6 +43,32 @@ class Problem:
         prefix = f"{', '.join(where)}: " if where else ""
         return f"{prefix}{self.message}"
 
+    def to_json(self) -> dict[str, Any]:
+        """The problem as JSON that keeps its message translatable: the message's msgid
+        and values (a ``lazy_gettext`` text), or the text itself."""
+        message = self.message
+        if isinstance(message, LazyString) and message._func.__name__ == "gettext":
+            text = {"msgid": message._args[0], "values": _plain(message._kwargs)}
+        else:
+            text = {"text": str(message)}
+        return {"line": self.line, "column": self.column, **text}
+
+    @classmethod
+    def from_json(cls, value: dict[str, Any]) -> Problem:
+        if "msgid" in value:
+            message: Any = lazy_gettext(value["msgid"], **value.get("values", {}))
+        else:
+            message = value.get("text", "")
+        return cls(value.get("line"), value.get("column"), message)
+
+
+def _plain(values: dict[str, Any]) -> dict[str, Any]:
+    """Message values as JSON (a value that is itself a lazy text is kept as its text)."""
+    return {
+        key: value if isinstance(value, int | float | bool) or value is None else str(value)
+        for key, value in values.items()
+    }
+
 
 @dataclass(slots=True)
 class ImportReport:
@@ -56,6 +88,29 @@ class ImportReport:
     def ok(self) -> bool:
         """No problem found: the file may be applied."""
         return not self.problems
+
+    def to_json(self) -> dict[str, Any]:
+        """What a batch keeps of its dry run: its counts, and its problems and notes up to
+        ``KEPT_PROBLEMS`` each, so the report page shows them without checking the file
+        again (which takes seconds for 100,000 rows)."""
+        return {
+            "problems": [problem.to_json() for problem in self.problems[:KEPT_PROBLEMS]],
+            "notes": [note.to_json() for note in self.notes[:KEPT_PROBLEMS]],
+            "notes_count": len(self.notes),
+        }
+
+    @classmethod
+    def from_json(cls, counts: dict[str, Any], kept: dict[str, Any]) -> ImportReport:
+        """The report a batch kept: its counts, and the problems and notes it kept."""
+        report = cls(
+            rows=int(counts.get("rows", 0)),
+            added=int(counts.get("added", 0)),
+            updated=int(counts.get("updated", 0)),
+            unchanged=int(counts.get("unchanged", 0)),
+            problems=[Problem.from_json(item) for item in kept.get("problems", [])],
+            notes=[Problem.from_json(item) for item in kept.get("notes", [])],
+        )
+        return report
 
     def counts(self) -> dict[str, int]:
         """The counts an ``ImportBatch`` keeps."""

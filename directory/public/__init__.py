@@ -18,10 +18,13 @@ def kinds() -> dict[str, Any]:
 
 
 from directory.public import (  # noqa: E402,F401  (registers the routes and filters)
+    confirm,
     consulates,
     downloads,
+    exports,
     formatting,
     near,
     routes,
+    suggest,
     views,
 )

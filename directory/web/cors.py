@@ -16,7 +16,7 @@ from flask_cors import CORS
 
 # A preflight answer may be kept by the browser for a day.
 PREFLIGHT_MAX_AGE_S = 24 * 3600
-PUBLIC_READS = r"^/api/v1/.*"
+PUBLIC_READS = r"^/(api/v1|hsds/v3)/.*"  # our API and the HSDS 3.0 API
 
 
 def install(app: Flask) -> None:

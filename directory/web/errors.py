@@ -167,7 +167,8 @@ def _rollback_quietly() -> None:
 
 
 def _wants_json() -> bool:
-    return request.path.startswith("/api/")
+    """The JSON APIs (ours and the HSDS 3.0 API) answer errors in the JSON shape."""
+    return request.path.startswith(("/api/", "/hsds/"))
 
 
 def log_bug(logger: logging.Logger, error: BaseException, where: str) -> None:

@@ -24,12 +24,14 @@ def refused(_error):
 
 from directory.workspace import (  # noqa: E402,F401  (registers the routes)
     common,
+    confirmations,
     contact_editing,
+    duplicates,
+    imports,
     locations,
+    moderation,
     organizations,
     two_factor,
     users_admin,
     views,
 )
-
-# Issue 13: each module registers its own routes (one line each, added by its author).

@@ -71,6 +71,7 @@ ACTION_NAMES = {
     "update": _l("Changed"),
     "archive": _l("Archived"),
     "restore": _l("Restored"),
+    "import": _l("Imported"),
 }
 
 

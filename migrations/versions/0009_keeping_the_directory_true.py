@@ -72,6 +72,12 @@ def upgrade() -> None:
             server_default=sa.text("'{}'::jsonb"),
             nullable=False,
         ),
+        sa.Column(
+            "report",
+            postgresql.JSONB(astext_type=sa.Text()),
+            server_default=sa.text("'{}'::jsonb"),
+            nullable=False,
+        ),
         sa.Column("content", sa.LargeBinary(), nullable=True),
         sa.ForeignKeyConstraint(
             ["country_code"],
