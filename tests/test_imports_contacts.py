@@ -4,8 +4,10 @@ locations', on the normal audited path (create_record, apply_edit)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
@@ -26,6 +28,14 @@ ROWS = [
 
 def csv_bytes(*rows: str, header: str = HEADER) -> bytes:
     return ("\n".join([header, *rows]) + "\n").encode("utf-8")
+
+
+@pytest.fixture(autouse=True)
+def _messages_in_english(db_session: Session) -> Iterator[None]:
+    """The reports' messages are read outside a request, where the app's default language
+    (Spanish) applies; these tests read them in English."""
+    with force_locale("en"):
+        yield
 
 
 @pytest.fixture

@@ -7,8 +7,10 @@ The countries are boxes (tests/factories.py), so "inside" and "outside" are plai
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
@@ -50,6 +52,14 @@ def digest(session: Session) -> dict[str, str | None]:
         )
         for table in TABLES
     }
+
+
+@pytest.fixture(autouse=True)
+def _messages_in_english(db_session: Session) -> Iterator[None]:
+    """The reports' messages are read outside a request, where the app's default language
+    (Spanish) applies; these tests read them in English."""
+    with force_locale("en"):
+        yield
 
 
 @pytest.fixture

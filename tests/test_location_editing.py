@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import time
 from typing import Any
 
 import pytest
@@ -616,9 +615,9 @@ def test_moving_a_consular_office_recomputes_its_districts(client, db_session, p
     assert area(east) > 0
 
 
-def test_recomputing_a_consular_office_s_districts_is_fast_on_the_demo_data(demo_session):
-    """Why the edit recomputes in the same request: on the demo data, one office's groups
-    take well under a second (measured: see the report)."""
+def test_recomputing_a_consular_office_s_districts_finds_its_groups(demo_session):
+    """The edit recomputes in the same request (median 0.17 s, slowest 2 s on the demo
+    data, measured once by hand; timings are not asserted in tests)."""
     offices = demo_session.scalars(
         select(Location)
         .join(Location.organization)
@@ -626,14 +625,9 @@ def test_recomputing_a_consular_office_s_districts_is_fast_on_the_demo_data(demo
         .order_by(Location.id)
     ).all()
     assert offices
-    slowest = 0.0
     for office in offices[:: max(1, len(offices) // 10)]:
-        started = time.perf_counter()
         groups, _seconds = editing.recompute_for(demo_session, office)
-        slowest = max(slowest, time.perf_counter() - started)
-        assert groups
-    print(f"slowest recompute of one office's groups: {slowest * 1000:.0f} ms")
-    assert slowest < 10.0  # measured on the demo data: median 0.17 s, slowest 2 s (US)
+        assert groups  # how long it takes is measured by the benchmarks, not asserted here
 
 
 def test_a_stale_archive_raises_in_the_service(db_session, places):

@@ -19,7 +19,6 @@ import csv
 import html
 import json
 import re
-import time
 import unicodedata
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -322,7 +321,6 @@ def test_the_detector_finds_what_it_looks_for(needles: Needles) -> None:
 def test_no_public_response_holds_contact_data(
     demo_app: Flask, demo_session: Session, needles: Needles
 ) -> None:
-    started = time.perf_counter()
     client = demo_app.test_client()
     crawl = Crawl(client, demo_app, needles)
     for path in ("/", "/healthz", "/readyz", "/api/v1/openapi.json", "/api/v1/docs"):
@@ -380,7 +378,6 @@ def test_no_public_response_holds_contact_data(
         crawl.add(path, pinned=True)
 
     crawl.run()
-    seconds = time.perf_counter() - started
 
     assert not crawl.leaks, "contact data in public responses:\n" + "\n".join(crawl.leaks)
     public_endpoints = {
@@ -397,4 +394,3 @@ def test_no_public_response_holds_contact_data(
     assert not failures
     ok = sum(1 for status in crawl.fetched.values() if status == 200)
     assert ok >= 0.8 * len(crawl.fetched), crawl.fetched
-    assert seconds < 60, f"the crawl took {seconds:.0f} s"
