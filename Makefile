@@ -54,10 +54,19 @@ format: $(STAMPS)/venv ## Rewrite the code in ruff's format
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-bench: db ## Run the benchmarks (bench/README.md); prints figures, never fails on them
-	$(PYTHON) bench/nearest.py
-	$(PYTHON) bench/corridor.py
-	$(PYTHON) bench/imports.py
+# `make bench SIZE=1000000`; `make bench SIZES=10000,100000,1000000` measures each size and
+# draws docs/bench/latency-by-size.png.
+SIZE ?= 10000
+SIZES ?=
+
+bench: db $(STAMPS)/bench ## Benchmarks over HTTP, SIZE places (bench/README.md); prints figures, never fails on them
+	@scripts/ensure-system-packages.sh --with-bench
+	$(PYTHON) bench/http_load.py --size $(SIZE) $(if $(SIZES),--sizes $(SIZES))
+
+# The `bench` extra (matplotlib, for the plot) on top of the development install.
+$(STAMPS)/bench: $(STAMPS)/venv
+	$(PYTHON) -m pip install --quiet -c constraints.txt -e '.[dev,bench]'
+	@touch $@
 
 migrate: db ## Apply the database migrations
 	$(FLASK) db upgrade

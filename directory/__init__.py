@@ -13,7 +13,7 @@ from flask_migrate import Migrate
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from directory import config as app_config
-from directory import privacy
+from directory import db_routing, privacy
 
 # Every domain's models, so that the metadata (Alembic, relationships named by string) sees
 # every table whichever module a caller imported first.
@@ -55,6 +55,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     privacy.install(app.logger.name)
     db.init_app(app)
+    db_routing.install(app)  # DATABASE_REPLICA_URL: public reads from a replica
     migrate.init_app(app, db)
     compress.init_app(app)
     from directory.i18n import selection as language_selection

@@ -115,6 +115,18 @@ def seed_synthetic(count: int | None, clear: bool, random_seed: int) -> None:
     click.echo(f"Added {report.summary()}.")
 
 
+@seed.command("area-cells")
+def seed_area_cells() -> None:
+    """Count the places into the map's cells again (directory/places/map_area.py). Triggers
+    keep the counts exact; this repairs them after a bulk change made without triggers."""
+    from directory.places.map_area import rebuild_area_cells
+
+    _begin_load()
+    cells = rebuild_area_cells(db.session)
+    db.session.commit()
+    click.echo(f"Map area cells: {cells:,} counted.")
+
+
 @gazetteer.command("load")
 @seeds_dir_option
 def gazetteer_load(seeds_dir: Path) -> None:

@@ -12,6 +12,8 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from directory.db import IdlePingPool
+
 OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 OSM_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>'
 # How our tile cache names itself to the upstream; set TILE_USER_AGENT to add the site's
@@ -75,8 +77,11 @@ def engine_options(statement_timeout_ms: int, idle_in_transaction_ms: int) -> di
         f"-c idle_in_transaction_session_timeout={idle_in_transaction_ms}"
     )
     return {
-        # A connection the database dropped (a restart) is replaced, not handed out.
-        "pool_pre_ping": True,
+        # A connection the database dropped (a restart) is replaced, not handed out: pinged
+        # when it was idle for a while, not at every checkout (directory.db.IdlePingPool).
+        "poolclass": IdlePingPool,
+        # The connection used last first: under light load it stays warm and unpinged.
+        "pool_use_lifo": True,
         # SQL errors must not print a searcher's coordinates or terms.
         "hide_parameters": True,
         # Fail fast when the server does not answer at all: the request gets a 503.
@@ -94,6 +99,11 @@ def from_environment() -> dict[str, Any]:
             int(os.environ.get("STATEMENT_TIMEOUT_MS", "10000")),
             int(os.environ.get("IDLE_IN_TRANSACTION_TIMEOUT_MS", "30000")),
         ),
+        # A streaming replica (postgresql://…) for read-only public requests; writes, the
+        # workspace and anyone signed in use DATABASE_URL (directory/db_routing.py). A
+        # replica more than REPLICA_MAX_LAG_SECONDS behind, or unreachable, is not used.
+        "DATABASE_REPLICA_URL": os.environ.get("DATABASE_REPLICA_URL", ""),
+        "REPLICA_MAX_LAG_SECONDS": float(os.environ.get("REPLICA_MAX_LAG_SECONDS", "10")),
         # Signs session cookies. Required outside development (see ``check_secret_key``):
         # a key made up per process would sign out everybody at each restart, and differ
         # between gunicorn's workers.

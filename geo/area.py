@@ -1,8 +1,10 @@
 """Points inside a map's visible area, thinned into grid clusters when there are many.
 
-A phone showing a whole country must not download 100,000 points. When an area holds more
-than ``max_points`` rows, the database snaps them to a grid of about ``grid_cells`` cells
-across and returns one cluster per occupied cell (its centre of mass and count).
+A phone showing a whole country must not download 100,000 points. When an area holds many
+rows they are counted per cell of a global grid (``Grid``: cells of ``360 / 2**level``
+degrees, aligned on -180 and -90, so a cell never straddles the antimeridian), coarse
+enough that a phone shows a handful of clusters across (``display_level``), one cluster per
+occupied cell (its places' mean position and count).
 
 An area is what a map shows: every point whose longitude lies between its west and east
 edges and whose latitude lies between its south and north edges (edges included), in
@@ -19,9 +21,11 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
+from typing import Any
 
-from geoalchemy2 import Geography, Geometry
+from geoalchemy2 import Geography
 from sqlalchemy import ColumnElement, Select, and_, cast, func, or_, select
+from sqlalchemy.types import UserDefinedType
 
 from geo.coordinates import CoordinateError, coordinate
 
@@ -159,33 +163,148 @@ class BBox:
         return cast(func.ST_Segmentize(envelope, SEGMENT_DEGREES), Geography)
 
 
+class PlainGeometry(UserDefinedType):
+    """``geometry`` with no type modifier. ``cast(…, Geometry)`` renders
+    ``geometry(GEOMETRY,-1)``, a different expression, which no index on
+    ``point::geometry`` serves."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **_kw: Any) -> str:
+        return "geometry"
+
+
+def geometry_of(point: ColumnElement) -> ColumnElement:
+    """``CAST(point AS geometry)``: plain degrees, the expression
+    ``ix_locations_point_geometry`` indexes (migration 0011), so a box or a strip of the map
+    is one index range."""
+    return cast(point, PlainGeometry())
+
+
 def within(point: ColumnElement, bbox: BBox) -> ColumnElement:
-    """``point`` (geography) inside the area: the GiST index finds the candidates of each
-    piece, and the box in plain degrees decides (edges included)."""
-    geometry = cast(point, Geometry)
+    """``point`` (geography) inside the area, edges included.
+
+    The box is asked in plain degrees (``ST_Intersects`` with one envelope per span, which
+    the index on ``point::geometry`` serves): asking the geography index instead compares
+    geocentric boxes, which for a country-wide box sweep far more rows than the box holds
+    (``index_polygon`` keeps that form for callers without the plain-degree index)."""
+    geometry = geometry_of(point)
     return or_(
-        *(
-            and_(
-                point.op("&&")(bbox.index_polygon(west, east)),
-                func.ST_Intersects(geometry, bbox.envelope(west, east)),
-            )
-            for west, east in bbox.pieces()
-        )
+        *(func.ST_Intersects(geometry, bbox.envelope(west, east)) for west, east in bbox.spans())
     )
 
 
-def grid_clusters(rows: Select, point: ColumnElement, bbox: BBox, grid_cells: int) -> Select:
-    """One row per occupied grid cell: ``lon``, ``lat`` (mean position) and ``count``.
+# A map shows clusters a finger can tell apart: at least this many grid cells across its
+# shorter side (and fewer than twice as many: the grid's cells halve from level to level).
+# 5 across a 360-pixel phone is a cell of 36-72 pixels, the size of a cluster disc.
+MIN_CELLS_ACROSS = 5
+MAX_LEVEL = 30
+# Cells are inside a box when they are this far from its edges and more: a point's cell is
+# computed from ``lon + 180`` in floating point, which may round a point lying within a few
+# units in the last place of a cell's edge into its neighbour.
+EDGE_SLACK_DEGREES = 1e-9
 
-    Cells are ``bbox.width / grid_cells`` degrees of plain longitude, so places on either
-    side of the antimeridian never share a cell (whose mean would land near longitude 0)."""
-    cell = bbox.width / grid_cells
-    snapped = func.ST_SnapToGrid(cast(point, Geometry), cell)
-    area_rows = rows.with_only_columns(
-        snapped.label("cell"), cast(point, Geometry).label("geom")
-    ).subquery()
+
+@dataclass(frozen=True, slots=True)
+class Grid:
+    """The global grid of ``level``: cells of ``360 / 2**level`` degrees, cell ``(x, y)``
+    holding longitudes ``[x·size - 180, (x+1)·size - 180)`` and latitudes
+    ``[y·size - 90, (y+1)·size - 90)``. Sizes are exact binary fractions, so the cell of a
+    point is the same in Python, in a query and in the table migration 0011 fills."""
+
+    level: int
+
+    @property
+    def size(self) -> float:
+        return 360.0 / (1 << self.level)
+
+    def cell_x(self, lon: ColumnElement) -> ColumnElement:
+        return func.floor((lon + 180.0) / self.size)
+
+    def cell_y(self, lat: ColumnElement) -> ColumnElement:
+        return func.floor((lat + 90.0) / self.size)
+
+    def inner(self, west: float, south: float, east: float, north: float) -> CellRange | None:
+        """The cells lying wholly inside ``west..east`` × ``south..north`` (a span of a
+        box, ``west < east``), or ``None`` when no cell does."""
+        size = self.size
+        x_lo = math.floor((west + 180.0) / size) + 1
+        x_hi = math.floor((east + 180.0) / size) - 1
+        y_lo = math.floor((south + 90.0) / size) + 1
+        y_hi = math.floor((north + 90.0) / size) - 1
+        if x_lo > x_hi or y_lo > y_hi:
+            return None
+        return CellRange(self, x_lo, x_hi, y_lo, y_hi)
+
+
+@dataclass(frozen=True, slots=True)
+class CellRange:
+    """Cells ``x_lo..x_hi`` × ``y_lo..y_hi`` (inclusive) of a grid."""
+
+    grid: Grid
+    x_lo: int
+    x_hi: int
+    y_lo: int
+    y_hi: int
+
+    def contains(self, x: ColumnElement, y: ColumnElement) -> ColumnElement:
+        """SQL: cell ``(x, y)`` of this grid is in the range."""
+        return and_(x.between(self.x_lo, self.x_hi), y.between(self.y_lo, self.y_hi))
+
+    def holds(self, lon: ColumnElement, lat: ColumnElement) -> ColumnElement:
+        """SQL: the point's cell (computed as the table computes it) is in the range."""
+        return self.contains(self.grid.cell_x(lon), self.grid.cell_y(lat))
+
+    def edges(self) -> tuple[float, float, float, float]:
+        """West, south, east and north edges of the range, in degrees."""
+        size = self.grid.size
+        return (
+            self.x_lo * size - 180.0,
+            self.y_lo * size - 90.0,
+            (self.x_hi + 1) * size - 180.0,
+            (self.y_hi + 1) * size - 90.0,
+        )
+
+
+def display_level(bbox: BBox, min_cells: int = MIN_CELLS_ACROSS) -> int:
+    """The coarsest grid with at least ``min_cells`` cells across the box's shorter side."""
+    shorter = min(bbox.width, bbox.max_lat - bbox.min_lat)
+    level = 0
+    while level < MAX_LEVEL and Grid(level).size * min_cells > shorter:
+        level += 1
+    return level
+
+
+def border_strips(bbox: BBox, west: float, east: float, inner: CellRange | None) -> list:
+    """Envelopes covering the span ``west..east`` of the box outside ``inner`` (the whole
+    span when there is no inner range), each reaching ``EDGE_SLACK_DEGREES`` into it."""
+    south, north = bbox.min_lat, bbox.max_lat
+    if inner is None:
+        return [func.ST_MakeEnvelope(west, south, east, north, 4326)]
+    in_west, in_south, in_east, in_north = inner.edges()
+    slack = EDGE_SLACK_DEGREES
+    boxes = [
+        (west, south, min(in_west + slack, east), north),
+        (max(in_east - slack, west), south, east, north),
+        (west, south, east, min(in_south + slack, north)),
+        (west, max(in_north - slack, south), east, north),
+    ]
+    return [func.ST_MakeEnvelope(*edges, 4326) for edges in boxes]
+
+
+def grid_clusters(rows: Select, point: ColumnElement, grid: Grid) -> Select:
+    """The rows counted per cell of ``grid``: ``x``, ``y``, ``places``, ``lon_sum`` and
+    ``lat_sum`` (integer cell keys: grouping by them is far cheaper than by snapped
+    geometries). Cells never straddle the antimeridian, so places on either side of it
+    never share one (whose mean would land near longitude 0)."""
+    geometry = geometry_of(point)
+    lon, lat = func.ST_X(geometry), func.ST_Y(geometry)
+    x, y = grid.cell_x(lon).label("x"), grid.cell_y(lat).label("y")
+    located = rows.with_only_columns(x, y, lon.label("lon"), lat.label("lat")).subquery()
     return select(
-        func.avg(func.ST_X(area_rows.c.geom)).label("lon"),
-        func.avg(func.ST_Y(area_rows.c.geom)).label("lat"),
-        func.count().label("count"),
-    ).group_by(area_rows.c.cell)
+        located.c.x,
+        located.c.y,
+        func.count().label("places"),
+        func.sum(located.c.lon).label("lon_sum"),
+        func.sum(located.c.lat).label("lat_sum"),
+    ).group_by(located.c.x, located.c.y)

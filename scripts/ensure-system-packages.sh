@@ -6,16 +6,17 @@
 # otherwise print the one command a person has to run. Packages already present are left
 # alone, so a second run is instant.
 #
-# Usage: scripts/ensure-system-packages.sh [--with-db] [--with-browser] [--with-node]
+# Usage: scripts/ensure-system-packages.sh [--with-db] [--with-browser] [--with-node] [--with-bench]
 set -euo pipefail
 
 want=()
-need_db=0; need_browser=0; need_node=0
+need_db=0; need_browser=0; need_node=0; need_bench=0
 for arg in "$@"; do
   case "$arg" in
     --with-db) need_db=1 ;;
     --with-browser) need_browser=1 ;;
     --with-node) need_node=1 ;;
+    --with-bench) need_bench=1 ;;
     *) echo "unknown option: $arg" >&2; exit 2 ;;
   esac
 done
@@ -37,6 +38,10 @@ fi
 # Node.js + npm install the front-end assets (Leaflet & co.) from the npm registry.
 if [ "$need_node" = 1 ]; then
   command -v npm >/dev/null 2>&1 || want+=(nodejs npm)
+fi
+# wrk, the HTTP load generator of `make bench` (bench/http_load.py), from Debian.
+if [ "$need_bench" = 1 ]; then
+  installed wrk || want+=(wrk)
 fi
 # The Python venv module (Debian splits it out of python3).
 python3 -c "import venv, ensurepip" >/dev/null 2>&1 || want+=(python3-venv)

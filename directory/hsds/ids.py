@@ -16,7 +16,7 @@ stored a service id finds it again next month) and need no mapping table:
 from __future__ import annotations
 
 import uuid
-from typing import Final, Literal
+from typing import Final, Literal, get_args
 
 #: The namespace every Protection Directory HSDS id is derived from. Never change it: every
 #: id a partner has stored would change with it.
@@ -38,23 +38,7 @@ Kind = Literal[
     "cost_option",
 ]
 
-KINDS: Final[frozenset[str]] = frozenset(
-    {
-        "organization",
-        "location",
-        "service",
-        "service_at_location",
-        "phone",
-        "schedule",
-        "language",
-        "service_area",
-        "address",
-        "taxonomy_term",
-        "taxonomy",
-        "attribute",
-        "cost_option",
-    }
-)
+KINDS: Final[frozenset[str]] = frozenset(get_args(Kind))
 
 #: Our three taxonomies (keys used in "taxonomy:<key>").
 TAXONOMY_CATEGORIES: Final = "categories"

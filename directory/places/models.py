@@ -15,6 +15,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Table,
@@ -283,6 +284,9 @@ class Location(Versioned, Base):
     __table_args__ = (
         CheckConstraint("capacity IS NULL OR capacity >= 0", name="capacity_not_negative"),
         _original_is_present("notes", "notes_language"),
+        # An organization's places (its consular offices, its page): without it each such
+        # lookup read all the places (a million of them, issue 14).
+        Index("ix_locations_organization_id", "organization_id"),
     )
 
     @property

@@ -13,24 +13,63 @@ from directory.consular.services import Partner, ServingOffice
 from directory.corridors.services import CorridorLocation, CorridorQuery, CorridorResult
 from directory.places.map_area import AreaContent
 from directory.places.models import Location
-from directory.places.nearest import NearbyLocation
+from directory.places.nearest import NearbyPlace
 from directory.places.precision import rounded_distance_m
 from directory.places.schemas import location_feature
 from directory.web.cursor import Cursor
 
 
-def nearby_feature(result: NearbyLocation) -> dict[str, Any]:
+def nearby_place_feature(result: NearbyPlace) -> dict[str, Any]:
+    """A nearest-search result as a feature: ``location_feature``'s shape (``LocationSchema``'s
+    properties) plus what the search computed, the same to the byte, built straight from
+    the row of public columns (``directory.places.records.public_columns``): no ORM object
+    and no marshmallow on the API's hot path. ``tests/test_nearest_serializer.py`` holds it
+    to the ORM path; a field added to ``LocationSchema`` must be added here too (that test
+    fails until it is)."""
+    place = result.place
     state = result.state
-    return location_feature(
-        result.location,
-        distance_m=rounded_distance_m(result.distance_m, result.location.position_precision),
-        rank=result.rank,
-        across_barrier=result.across,
-        open_now=state.is_open,
-        state=state.reason,
-        closes_at=state.closes_at,
-        opens_at=state.opens_at,
-    )
+    status_until = place.status_until
+    verified_at = place.verified_at
+    return {
+        "type": "Feature",
+        "id": place.id,
+        "geometry": {"type": "Point", "coordinates": [place.lon, place.lat]},
+        "properties": {
+            "id": place.id,
+            "name": place.name or place.organization,
+            "organization": place.organization,
+            "kind": place.kind,
+            "networks": place.networks,
+            "website": place.website,
+            "address": place.address,
+            "city": place.city,
+            "admin_area": place.admin_area,
+            "country_code": place.country_code,
+            "position_precision": place.position_precision,
+            "timezone": place.timezone,
+            "categories": place.categories,
+            "populations": place.populations,
+            "languages": place.languages,
+            "cost": place.cost,
+            "opening_hours": place.opening_hours,
+            "hours_confirmed": place.hours_confirmed,
+            "intake_hours": place.intake_hours,
+            "status": place.status,
+            "status_until": None if status_until is None else status_until.isoformat(),
+            "phones": place.phones,
+            "whatsapp": place.whatsapp,
+            "email": place.email,
+            "verified_at": None if verified_at is None else verified_at.isoformat(),
+            "source": place.source,
+            "distance_m": rounded_distance_m(result.distance_m, place.position_precision),
+            "rank": result.rank,
+            "across_barrier": result.across,
+            "open_now": state.is_open,
+            "state": state.reason,
+            "closes_at": state.closes_at,
+            "opens_at": state.opens_at,
+        },
+    }
 
 
 def area_collection(content: AreaContent) -> dict[str, Any]:
