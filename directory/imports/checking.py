@@ -37,6 +37,25 @@ _LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 
+class FirstLines:
+    """The line each ``external_id`` was first seen on, so that a duplicate within a file is
+    reported with both lines (the locations' and the contact persons' checks share it)."""
+
+    def __init__(self) -> None:
+        self._first: dict[str, int] = {}
+
+    def duplicate(self, line: int, external_id: str) -> Problem | None:
+        """The problem of ``external_id`` on ``line`` if an earlier line had it, else None
+        (and the line is remembered). An empty id is another check's problem."""
+        if not external_id:
+            return None
+        first = self._first.setdefault(external_id, line)
+        if first == line:
+            return None
+        wording = message(DUPLICATE_ID, value=external_id[:80], first=first)
+        return Problem(line, "external_id", wording)
+
+
 class Cells:
     """One row's cells with the problems found so far: each reader returns the value, or
     None after adding a problem for the cell."""

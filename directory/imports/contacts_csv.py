@@ -134,18 +134,13 @@ def _plan(session: Session, content: bytes, source: str, country_code: str | Non
     if read.problems:
         return plan
     problems = report.problems
-    first_line: dict[str, int] = {}
+    first_lines = checking.FirstLines()
     for csv_row in read.rows:
         row = _read_row(csv_row.line, csv_row.cells, source, problems)
-        external_id = csv_row.cells.get("external_id", "")
-        if external_id:
-            if external_id in first_line:
-                wording = message(
-                    checking.DUPLICATE_ID, value=external_id[:80], first=first_line[external_id]
-                )
-                problems.append(Problem(csv_row.line, "external_id", wording))
-                continue
-            first_line[external_id] = csv_row.line
+        duplicate = first_lines.duplicate(csv_row.line, csv_row.cells.get("external_id", ""))
+        if duplicate is not None:
+            problems.append(duplicate)
+            continue
         if row is None:
             continue
         if country_code and row.country_code != country_code:

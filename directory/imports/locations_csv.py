@@ -332,19 +332,14 @@ class _Checker:
         plan = Plan(report, fields=_present_fields(read.columns))
         if read.problems:
             return plan
-        first_line: dict[str, int] = {}
+        first_lines = checking.FirstLines()
         problems = report.problems
         for csv_row in read.rows:
             result = _read_row(csv_row.line, csv_row.cells, self.source, problems)
-            external_id = csv_row.cells.get("external_id", "")
-            if external_id:
-                if external_id in first_line:
-                    text_ = message(
-                        checking.DUPLICATE_ID, value=external_id[:80], first=first_line[external_id]
-                    )
-                    problems.append(Problem(csv_row.line, "external_id", text_))
-                    continue
-                first_line[external_id] = csv_row.line
+            duplicate = first_lines.duplicate(csv_row.line, csv_row.cells.get("external_id", ""))
+            if duplicate is not None:
+                problems.append(duplicate)
+                continue
             if result is None:
                 # Its categories are still checked, so the row's problems come all at once.
                 plan.unchecked_categories.append(
