@@ -43,7 +43,7 @@ serve: seed $(STAMPS)/assets $(CATALOGS) ## Like run, under gunicorn on http://1
 	$(VENV)/bin/gunicorn wsgi:app
 
 test: db $(STAMPS)/assets $(CATALOGS) ## Set up, then run every test (a fresh test database each run)
-	@scripts/ensure-system-packages.sh --with-browser --with-db
+	@scripts/ensure-system-packages.sh --with-browser --with-db --with-gdal
 	$(PYTHON) -m pytest
 
 lint: $(STAMPS)/venv ## Check the code with ruff

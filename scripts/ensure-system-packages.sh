@@ -7,16 +7,18 @@
 # alone, so a second run is instant.
 #
 # Usage: scripts/ensure-system-packages.sh [--with-db] [--with-browser] [--with-node] [--with-bench]
+#        [--with-gdal]
 set -euo pipefail
 
 want=()
-need_db=0; need_browser=0; need_node=0; need_bench=0
+need_db=0; need_browser=0; need_node=0; need_bench=0; need_gdal=0
 for arg in "$@"; do
   case "$arg" in
     --with-db) need_db=1 ;;
     --with-browser) need_browser=1 ;;
     --with-node) need_node=1 ;;
     --with-bench) need_bench=1 ;;
+    --with-gdal) need_gdal=1 ;;
     *) echo "unknown option: $arg" >&2; exit 2 ;;
   esac
 done
@@ -42,6 +44,10 @@ fi
 # wrk, the HTTP load generator of `make bench` (bench/http_load.py), from Debian.
 if [ "$need_bench" = 1 ]; then
   installed wrk || want+=(wrk)
+fi
+# GDAL's ogrinfo: the tests open every GeoJSON output with a third-party reader (issue 15).
+if [ "$need_gdal" = 1 ]; then
+  installed gdal-bin || want+=(gdal-bin)
 fi
 # The Python venv module (Debian splits it out of python3).
 python3 -c "import venv, ensurepip" >/dev/null 2>&1 || want+=(python3-venv)

@@ -57,6 +57,8 @@ class ServingOffice:
 class Partner:
     location: Location
     distance_m: float  # from the consular office
+    # From the place the officer typed (the national's location), when one was typed.
+    distance_from_m: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

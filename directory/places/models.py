@@ -276,6 +276,20 @@ class Location(Versioned, Base):
         JSONB, nullable=False, default=dict, server_default=text("'{}'::jsonb")
     )
     notes_language: Mapped[str | None] = _language_column()
+    # A consular office's 24/7 protection and consular-notification line (Vienna Convention,
+    # art. 36: authorities must be able to notify the consulate of a detained national).
+    # None where nobody has given it: the pages then say it is not known.
+    protection_phone: Mapped[str | None] = mapped_column(Text)
+    # Who the site admits ("families only", "no unaccompanied minors") and what a person
+    # should bring, per language, each with the language it was written in.
+    admission_rules: Mapped[Localized] = mapped_column(
+        JSONB, nullable=False, default=dict, server_default=text("'{}'::jsonb")
+    )
+    admission_rules_language: Mapped[str | None] = _language_column()
+    what_to_bring: Mapped[Localized] = mapped_column(
+        JSONB, nullable=False, default=dict, server_default=text("'{}'::jsonb")
+    )
+    what_to_bring_language: Mapped[str | None] = _language_column()
 
     organization: Mapped[Organization] = relationship(back_populates="locations")
     country: Mapped[Country] = relationship()
@@ -284,6 +298,8 @@ class Location(Versioned, Base):
     __table_args__ = (
         CheckConstraint("capacity IS NULL OR capacity >= 0", name="capacity_not_negative"),
         _original_is_present("notes", "notes_language"),
+        _original_is_present("admission_rules", "admission_rules_language"),
+        _original_is_present("what_to_bring", "what_to_bring_language"),
         # An organization's places (its consular offices, its page): without it each such
         # lookup read all the places (a million of them, issue 14).
         Index("ix_locations_organization_id", "organization_id"),
@@ -304,6 +320,14 @@ class Location(Versioned, Base):
     def notes_in(self, language: str) -> LocalizedText:
         """The notes in ``language``, else in the language they were written in."""
         return localized_text(self.notes, language, self.notes_language)
+
+    def admission_rules_in(self, language: str) -> LocalizedText:
+        """Who is admitted, in ``language``, else in the language it was written in."""
+        return localized_text(self.admission_rules, language, self.admission_rules_language)
+
+    def what_to_bring_in(self, language: str) -> LocalizedText:
+        """What to bring, in ``language``, else in the language it was written in."""
+        return localized_text(self.what_to_bring, language, self.what_to_bring_language)
 
     def open_state(self, at: dt.datetime) -> OpenState:
         """Open, closed, full or unknown at the aware instant ``at``, in the place's own time;

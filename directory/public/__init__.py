@@ -24,6 +24,7 @@ from directory.public import (  # noqa: E402,F401  (registers the routes and fil
     exports,
     formatting,
     near,
+    partner_exports,
     routes,
     suggest,
     views,
