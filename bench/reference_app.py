@@ -102,7 +102,11 @@ def _connection_pool() -> psycopg2.pool.ThreadedConnectionPool:
         if _pool is None:
             # As many connections as gunicorn gives a worker threads (gunicorn.conf.py).
             size = int(os.environ.get("THREADS", "4"))
-            _pool = psycopg2.pool.ThreadedConnectionPool(1, size, os.environ["DATABASE_URL"])
+            # The app's session settings that change plans' cost (directory/config.py: no JIT),
+            # so that the two differ by what is around the SQL, not by how it is run.
+            _pool = psycopg2.pool.ThreadedConnectionPool(
+                1, size, os.environ["DATABASE_URL"], options="-c jit=off"
+            )
         return _pool
 
 

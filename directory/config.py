@@ -74,7 +74,11 @@ def engine_options(statement_timeout_ms: int, idle_in_transaction_ms: int) -> di
     ends in the database (the request answers 503) instead of tying up a worker."""
     limits = (
         f"-c statement_timeout={statement_timeout_ms} "
-        f"-c idle_in_transaction_session_timeout={idle_in_transaction_ms}"
+        f"-c idle_in_transaction_session_timeout={idle_in_transaction_ms} "
+        # No JIT: PostGIS functions declare high costs, so a corridor window's plan passes
+        # jit_above_cost and LLVM spent 1.8 s compiling a statement that runs in 30 ms (at
+        # 1M places, issue 14). The app's statements are short; JIT never pays off here.
+        "-c jit=off"
     )
     return {
         # A connection the database dropped (a restart) is replaced, not handed out: pinged
