@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from geoalchemy2.shape import from_shape
-from shapely.geometry import LineString, MultiPolygon, shape
-from sqlalchemy import select
+from geoalchemy2 import WKBElement
+from geoalchemy2.shape import from_shape, to_shape
+from shapely.geometry import LineString, MultiPolygon, Polygon, shape
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from directory.accounts.models import ContactPerson, ContactRole
@@ -38,6 +39,7 @@ from directory.places import opening_hours
 from directory.places.models import Country, Location, Network, Organization, ServiceCategory
 from directory.places.placement import PlacementError, check_placement
 from geo.coordinates import CoordinateError, LonLat
+from geo.polygons import valid_multipolygon
 
 DEMO_SOURCE = "demo data"
 
@@ -124,9 +126,6 @@ class DemoSeeder:
             if props["code"] in existing:
                 self._complete(existing[props["code"]], "names", names)
                 continue
-            boundary = shape(feature["geometry"])
-            if not isinstance(boundary, MultiPolygon) or not boundary.is_valid:
-                raise SeedError(f"{path}: {props['code']} is not a valid MultiPolygon")
             self._add(
                 "countries",
                 Country(
@@ -134,10 +133,25 @@ class DemoSeeder:
                     names=names,
                     emergency_number=props.get("emergency_number"),
                     is_rcm_member=props["code"] in members,
-                    boundary=from_shape(boundary, srid=4326),
+                    boundary=self._valid_boundary(path, props["code"], feature["geometry"]),
                 ),
             )
         self.session.flush()
+
+    def _valid_boundary(self, path: Path, code: str, geometry: Any) -> WKBElement:
+        """A country's (Multi)Polygon made valid by PostGIS, as it is stored and as the
+        migration 0013 repaired the outlines already loaded (``valid_multipolygon``): an
+        outline from another source than ours may cross itself, and an invalid boundary
+        makes ``ST_Covers`` (which country a place is in) and the districts cut from it
+        undefined. What has no area once made valid is refused."""
+        boundary = shape(geometry)
+        if not isinstance(boundary, Polygon | MultiPolygon) or boundary.is_empty:
+            raise SeedError(f"{path}: {code} is not a Polygon or MultiPolygon")
+        given = func.ST_GeomFromWKB(boundary.wkb, 4326)
+        valid = self.session.scalar(select(valid_multipolygon(given)))
+        if valid is None or to_shape(valid).is_empty:
+            raise SeedError(f"{path}: {code} has no area once made valid")
+        return valid
 
     def networks(self) -> None:
         path = self._path("networks.csv")

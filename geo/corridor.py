@@ -41,7 +41,7 @@ from sqlalchemy.types import Text
 
 from geo.area import PlainGeometry
 from geo.coordinates import SRID, LonLat, point_geometry
-from geo.geojson import GeometryError, read_geometry
+from geo.geojson import GeometryError, polygons_geojson, read_geometry
 
 MAX_POSITIONS = 10_000
 # The work of a search along a line grows with its length (the index is asked piece by
@@ -198,11 +198,12 @@ def corridor_area(
 ) -> Select:
     """One row: GeoJSON text of the area within ``buffer_m`` of the line past
     ``start_fraction`` (buffered on geography, simplified by ``tolerance`` degrees), for
-    drawing on a map, not for deciding membership."""
+    drawing on a map, not for deciding membership: a MultiPolygon valid with its 4
+    decimals, oriented as RFC 7946 says (``geo.geojson.polygons_geojson``)."""
     piece = func.ST_LineSubstring(line, start_fraction, 1.0)
     area = cast(func.ST_Buffer(as_geography(piece), buffer_m), Geometry)
     simplified = func.ST_SimplifyPreserveTopology(area, tolerance)
-    return select(func.ST_AsGeoJSON(simplified, 4))
+    return select(polygons_geojson(simplified, 4))
 
 
 # Paging along the line, window by window (``directory.corridors.services``).

@@ -3,6 +3,8 @@
 For collections that can be large (country outlines, routes, many locations) the
 FeatureCollection is assembled by the database with ``ST_AsGeoJSON`` and ``json_agg`` and
 handed over as one text value: Python never parses geometries it only passes through.
+Polygons go out as RFC 7946 wants them (``geo.polygons``): valid as written, exterior rings
+counter-clockwise, holes clockwise, at most 6 decimals.
 """
 
 from __future__ import annotations
@@ -10,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, Text, func, literal_column, select
+from sqlalchemy import ColumnElement, Select, Text, case, func, literal_column, select
 from sqlalchemy.dialects.postgresql import JSON
 from sqlalchemy.sql import FromClause
 
 from geo.coordinates import CoordinateError, LonLat
+from geo.polygons import MAX_DECIMAL_DIGITS, drawn, grid_size
 
 EMPTY_COLLECTION = '{"type": "FeatureCollection", "features": []}'
 
@@ -25,19 +28,41 @@ def feature_collection(
     geometry: str,
     properties: Sequence[str],
     max_decimal_digits: int = 5,
+    polygons: bool = False,
 ) -> Select[tuple[str]]:
     """A query returning one row: the FeatureCollection of ``rows`` as JSON text.
 
-    ``rows`` is a subquery (or table) with a geometry/geography column named ``geometry``
-    and the columns named in ``properties``, which become each feature's properties.
-    An empty input gives ``{"type": "FeatureCollection", "features": []}``.
+    ``rows`` is a subquery (or table) with a geometry column named ``geometry`` and the
+    columns named in ``properties``, which become each feature's properties. An empty
+    input gives ``{"type": "FeatureCollection", "features": []}``.
+
+    Polygons leave oriented as RFC 7946 says (exterior rings counter-clockwise, holes
+    clockwise) whatever ``polygons`` says. With ``polygons`` (a layer of areas: country
+    outlines, districts) each geometry is also made valid on the grid of
+    ``max_decimal_digits`` (``geo.polygons.drawn``) and sent as a MultiPolygon; one with no
+    area on that grid (an islet at one decimal) is sent with ``MAX_DECIMAL_DIGITS``
+    decimals instead, so every feature keeps a shape that is valid as written.
     """
+    grid_size(max_decimal_digits)  # at most MAX_DECIMAL_DIGITS (RFC 7946, section 11.2)
+    if polygons:
+        on_grid = drawn(rows.c[geometry], max_decimal_digits).label("drawn_area")
+        rows = select(*rows.c, on_grid).subquery("drawn_rows")
+        shape = case(
+            (
+                func.ST_IsEmpty(rows.c.drawn_area),
+                func.ST_AsGeoJSON(drawn(rows.c[geometry], MAX_DECIMAL_DIGITS), MAX_DECIMAL_DIGITS),
+            ),
+            else_=func.ST_AsGeoJSON(rows.c.drawn_area, max_decimal_digits),
+        )
+    else:
+        oriented = func.ST_ForcePolygonCCW(rows.c[geometry])
+        shape = func.ST_AsGeoJSON(oriented, max_decimal_digits)
     columns = rows.c
     feature = func.json_build_object(
         "type",
         "Feature",
         "geometry",
-        func.ST_AsGeoJSON(columns[geometry], max_decimal_digits).cast(JSON),
+        shape.cast(JSON),
         "properties",
         func.json_build_object(*[part for name in properties for part in (name, columns[name])]),
     )
@@ -48,6 +73,12 @@ def feature_collection(
         func.coalesce(func.json_agg(feature), literal_column("'[]'::json")),
     )
     return select(collection.cast(Text)).select_from(rows)
+
+
+def polygons_geojson(area: ColumnElement, decimal_digits: int) -> ColumnElement[str]:
+    """SQL: GeoJSON text of one area for drawing (a district, a corridor), valid with
+    ``decimal_digits`` decimals and oriented as RFC 7946 says (``geo.polygons.drawn``)."""
+    return func.ST_AsGeoJSON(drawn(area, decimal_digits), decimal_digits, type_=Text())
 
 
 # --- reading GeoJSON geometries that people send -----------------------------------------

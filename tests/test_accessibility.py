@@ -66,6 +66,9 @@ def pages(server) -> list[tuple[str, str, bool]]:
 
     place = first_link("/near?q=Tapachula", r"/places/\d+")
     consulate = first_link("/consulates", r"/consulates/\d+")
+    # The Guatemalan consulate in Tapachula has partners in its district, so a slip.
+    serving = first_link("/consulates/serving?nationality=GT&q=Tapachula", r"/consulates/\d+")
+    slip = first_link(serving, r"/consulates/\d+/partners/\d+/slip")
     return [
         ("home", "/", False),
         ("near", "/near", False),
@@ -80,6 +83,8 @@ def pages(server) -> list[tuple[str, str, bool]]:
         ("consulate-finder", "/consulates/serving", False),
         ("consulate-finder-search", "/consulates/serving?nationality=GT&q=Tapachula", False),
         ("consulate", consulate, False),
+        ("consulate-referrals", serving + "?q=Tapachula&open_now=true", False),
+        ("referral-slip", slip, False),
         ("api-docs", "/api/v1/docs", False),
         ("not-found", "/no-such-page", False),
     ]

@@ -11,6 +11,7 @@ import pytest
 from shapely.geometry import Point, box, shape
 from sqlalchemy import delete, select
 
+from directory.consular import partner_table
 from directory.consular.models import ConsularDistrict, DistrictOrigin
 from directory.consular.services import (
     PartnerQuery,
@@ -381,39 +382,38 @@ def test_csv_export_lists_every_partner_with_a_file_name(client, db_session, off
     disposition = response.headers["Content-Disposition"]
     assert disposition.startswith("attachment; filename=")
     assert disposition.endswith('-GT.csv"')
-    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
-    assert list(rows[0]) == [
-        "name", "organization", "kind", "networks", "categories", "populations", "city",
-        "admin_area", "country_code", "lat", "lon", "distance_km", "phones", "whatsapp",
-        "email", "website", "verified_at", "source",
-    ]  # fmt: skip
+    # UTF-8 with a byte order mark, for Excel; the columns are tests/test_partner_exports.py's.
+    rows = list(csv.DictReader(io.StringIO(response.get_data().decode("utf-8-sig"))))
+    assert list(rows[0]) == list(partner_table.COLUMNS)
     assert [row["organization"] for row in rows] == ["Albergue Belén", "Fray Matías", "OIM"]
     first, second, _ = rows
     assert first["networks"] == "RNCOM"
-    assert first["categories"] == "shelter"
-    assert first["populations"] == "women"
+    assert first["categories"] == "Shelter"
+    assert first["populations"] == "Women"
     assert float(first["lat"]) == pytest.approx(14.91)
     assert float(first["lon"]) == pytest.approx(-92.27)  # a number, not guarded
     expected_km = haversine_m(TAPACHULA, (-92.27, 14.91)) / 1000
-    assert float(first["distance_km"]) == pytest.approx(expected_km, abs=0.01)
+    assert float(first["distance_office_km"]) == pytest.approx(expected_km, abs=0.01)
     # Cells a spreadsheet would run as formulas are defused.
     assert first["phones"] == "'+52 962 000 0000"
     assert second["name"] == '\'=HYPERLINK("http://evil")'
-    assert set(second["networks"].split(";")) == {"RNCOM", "CAMMINA"}
+    assert set(second["networks"].split("; ")) == {"RNCOM", "CAMMINA"}
 
 
 def test_exports_keep_the_filters(client, offices, partners):
     office_id = offices["tapachula"].id
     response = client.get(f"/consulates/{office_id}/partners.csv?kind=shelter")
-    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    rows = list(csv.DictReader(io.StringIO(response.get_data().decode("utf-8-sig"))))
     assert [row["organization"] for row in rows] == ["Albergue Belén"]
     geojson = client.get(f"/consulates/{office_id}/partners.geojson?network=RNCOM")
     assert geojson.status_code == 200
     assert geojson.mimetype == "application/geo+json"
     assert geojson.headers["Content-Disposition"].endswith('-GT.geojson"')
     body = geojson.get_json(force=True)
-    assert [f["id"] for f in body["features"]] == [partners["shelter"].id, partners["civil"].id]
-    assert body["features"][0]["properties"]["distance_m"] > 0
+    # The district and the office come first (tests/test_partner_exports.py), then partners.
+    found = [f for f in body["features"] if f["properties"]["role"] == "partner"]
+    assert [f["id"] for f in found] == [partners["shelter"].id, partners["civil"].id]
+    assert found[0]["properties"]["distance_m"] > 0
 
 
 def test_exports_of_unknown_offices_and_bad_filters_are_json_errors(client, offices, partners):

@@ -326,3 +326,141 @@ def test_a_new_organization_is_added_with_its_rows(places: Session) -> None:
 def test_a_row_gets_all_its_problems_at_once(places: Session) -> None:
     report = check(places, csv_bytes("p:1,casa-gt,Guatemala,GT,14.6,-90.5,spa,,,2026-13-01,,"))
     assert lines(report) == [(2, "verified_at"), (2, "categories")]
+
+
+# --- what a referral needs (issue 15) ---------------------------------------------------------
+
+REFERRAL_HEADER = (
+    "external_id,organization,city,country_code,lat,lon,protection_phone,"
+    "admission_rules_es,admission_rules_en,admission_rules_language,what_to_bring_fr"
+)
+
+
+@pytest.fixture
+def consulate(places: Session) -> Session:
+    """A consulate of Honduras (its key: consulado-hn) beside the shelter casa-gt."""
+    places.add(
+        Organization(
+            slug="consulado-hn",
+            name="Consulado de Honduras",
+            kind=OrganizationKind.CONSULATE,
+            sending_country_code="HN",
+        )
+    )
+    places.flush()
+    return places
+
+
+def test_the_referral_columns_are_checked_then_applied(consulate: Session) -> None:
+    content = csv_bytes(
+        "r:1,consulado-hn,Guatemala,GT,14.6,-90.5,+502 5555 0101,Hondureños,Hondurans,es,",
+        "r:2,casa-gt,Guatemala,GT,14.61,-90.51,,Familias,,,Une pièce d'identité",
+        header=REFERRAL_HEADER,
+    )
+    before = digest(consulate)
+    dry = check(consulate, content)
+    assert dry.ok, messages(dry)
+    assert dry.added == 2
+    assert digest(consulate) == before  # the dry run writes nothing
+
+    report = apply(consulate, content)
+    assert report.ok, messages(report)
+    records = {
+        loc.external_id: loc
+        for loc in consulate.scalars(select(Location).where(Location.external_id.like("r:%")))
+    }
+    office, shelter = records["r:1"], records["r:2"]
+    assert office.protection_phone == "+502 5555 0101"
+    assert office.admission_rules == {"es": "Hondureños", "en": "Hondurans"}
+    assert office.admission_rules_language == "es"
+    assert office.what_to_bring == {}
+    assert office.what_to_bring_language is None
+    assert shelter.protection_phone is None
+    assert shelter.admission_rules == {"es": "Familias"}
+    assert shelter.admission_rules_language == "es"  # the only language there is
+    assert shelter.what_to_bring == {"fr": "Une pièce d'identité"}
+    assert shelter.what_to_bring_language == "fr"
+    entry = consulate.scalars(
+        select(AuditEntry).where(
+            AuditEntry.action == "import", AuditEntry.entity_id == str(office.id)
+        )
+    ).one()
+    assert entry.after["protection_phone"] == "+502 5555 0101"
+    assert entry.after["admission_rules"] == {"es": "Hondureños", "en": "Hondurans"}
+
+    # The same file again changes nothing; a changed line is an update, audited.
+    assert check(consulate, content).unchanged == 2
+    changed = content.replace(b"+502 5555 0101", b"+502 5555 0199")
+    report = apply(consulate, changed)
+    assert (report.updated, report.unchanged) == (1, 1)
+    consulate.expire_all()
+    assert office.protection_phone == "+502 5555 0199"
+    assert office.version == 2
+    latest = consulate.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.entity == "locations", AuditEntry.entity_id == str(office.id))
+        .order_by(AuditEntry.id.desc())
+    ).first()
+    assert latest is not None
+    assert latest.before == {"protection_phone": "+502 5555 0101", "version": 1}
+    assert latest.after == {"protection_phone": "+502 5555 0199", "version": 2}
+
+    # A file without those columns leaves them as they are.
+    short = b"external_id,organization,city,country_code,lat,lon\n"
+    short += b"r:1,consulado-hn,Mixco,GT,14.6,-90.5\n"
+    assert apply(consulate, short).updated == 1
+    consulate.expire_all()
+    assert office.city == "Mixco"
+    assert office.protection_phone == "+502 5555 0199"
+    assert office.admission_rules_language == "es"
+
+
+@pytest.mark.parametrize(
+    ("row", "column", "expected"),
+    [
+        # A protection line on a shelter's row: only consular offices have one.
+        (
+            "r:1,casa-gt,Guatemala,GT,14.6,-90.5,+502 5555 0101,,,,",
+            "protection_phone",
+            "Only a consulate's or an embassy's places have a protection line, and “casa-gt”",
+        ),
+        (
+            "r:1,consulado-hn,Guatemala,GT,14.6,-90.5,call the consul,,,,",
+            "protection_phone",
+            "“call the consul” is not a phone number",
+        ),
+        (
+            "r:1,consulado-hn,Guatemala,GT,14.6,-90.5,,Hondureños,Hondurans,,",
+            "admission_rules_language",
+            "say in admission_rules_language which one it was written in",
+        ),
+        (
+            "r:1,consulado-hn,Guatemala,GT,14.6,-90.5,,Hondureños,,fr,",
+            "admission_rules_language",
+            "no admission_rules_fr",
+        ),
+    ],
+    ids=["protection line on a shelter", "not a phone", "several languages", "absent original"],
+)
+def test_bad_referral_cells_are_row_errors(
+    consulate: Session, row: str, column: str, expected: str
+) -> None:
+    before = digest(consulate)
+    good = "r:0,consulado-hn,Guatemala,GT,14.7,-90.4,,,,,"  # line 2; the bad row is line 3
+    content = csv_bytes(good, row, header=REFERRAL_HEADER)
+    report = apply(consulate, content)
+    assert not report.applied
+    assert lines(report) == [(3, column)], messages(report)
+    assert expected in messages(report)
+    assert digest(consulate) == before
+
+
+def test_a_new_shelter_s_row_may_not_bring_a_protection_line(places: Session) -> None:
+    header = (
+        "external_id,organization,organization_name,organization_kind,city,country_code,lat,lon,"
+        "protection_phone"
+    )
+    content = f"{header}\nn:1,,Refugio Nuevo,shelter,Guatemala,GT,14.6,-90.5,+502 1234 5678\n"
+    report = check(places, content.encode())
+    assert lines(report) == [(2, "protection_phone")]
+    assert "“refugio-nuevo” is neither" in messages(report)

@@ -95,10 +95,11 @@ PARAMETER_DOCS: dict[str, str] = {
     "open_now": "Only places open now, in their own time zone (unknown hours never are; "
     "`full` or `temporarily_closed` until their expiry are not).",
     "free": "Only places whose services are free.",
-    "bbox": "The map area, `minLon,minLat,maxLon,maxLat` in degrees, edges included; "
-    "minLat below maxLat. A minLon greater than maxLon crosses the antimeridian "
-    "(`170,-10,-170,10`, as in RFC 7946); longitudes outside -180..180 are wrapped, and a "
-    "box 360° wide or wider covers every longitude.",
+    "bbox": "The map area, `minLon,minLat,maxLon,maxLat` (west, south, east, north) in "
+    "degrees, edges included; minLat below maxLat. A minLon greater than maxLon crosses the "
+    "antimeridian, as RFC 7946 section 5.2 allows: `170,-20,-170,-10` is the 20° of longitude "
+    "around ±180 and returns the places on both sides of it. Longitudes outside -180..180 are "
+    "wrapped, and a box 360° wide or wider covers every longitude.",
     "q": "A town's name as typed (accents, case, a prefix and small typos are forgiven).",
     "country": "Only towns of this country (ISO 3166 alpha-2).",
     "nationality": "A nationality: ISO 3166 alpha-2 of a country in the directory, any case.",
@@ -256,6 +257,9 @@ OPERATIONS: dict[str, Operation] = {
             "its own); one it does not serve is a 400.",
             "kind": "Only within the partner kinds (`shelter`, `civil_society`, "
             "`international_org`); another kind is a 400.",
+            "from": "`lat,lon` of where the national is: each partner gets its "
+            "`distance_from_m` from there; the order stays by distance from the office. "
+            "Never logged or kept; makes the answer private.",
         },
         not_found="`not_found`: no active consular office has that id; `district_missing`: "
         "it has no district for that nationality yet.",

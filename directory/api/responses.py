@@ -363,6 +363,17 @@ class ServingDistrict(Schema):
     source = fields.String()
 
 
+def protection_phone() -> fields.String:
+    return fields.String(
+        allow_none=True,
+        metadata={
+            "description": "The office's 24/7 protection and consular-notification line (for "
+            "the person, and for authorities notifying the consulate of a detained national: "
+            "Vienna Convention, art. 36); `null` when the directory does not know it."
+        },
+    )
+
+
 ServingProperties = exact(
     LocationProperties.from_dict(
         {
@@ -376,15 +387,80 @@ ServingProperties = exact(
             "distance_m": fields.Float(metadata={"description": "Metres from the point."}),
             "nationality": fields.String(),
             "district": fields.Nested(ServingDistrict, allow_none=True),
+            "protection_phone": protection_phone(),
         },
         name="ServingProperties",
     )
 )
 ServingFeature = exact(Schema.from_dict(_point_feature(ServingProperties), name="ServingFeature"))
 
+
+@exact
+class PartnerOpenState(Schema):
+    reason = fields.String(
+        metadata={
+            "description": "`open`, `always`, `probably_open` (typical hours say open: call "
+            "first), `closed`, `unknown`, or a status such as `full`."
+        }
+    )
+    closes_at = fields.String(
+        allow_none=True, metadata={"description": "`HH:MM`, the place's own time."}
+    )
+    opens_at = fields.String(
+        allow_none=True, metadata={"description": "`HH:MM`, the place's own time."}
+    )
+    until = fields.String(
+        allow_none=True, metadata={"description": "End of a status (`full` until …), ISO 8601."}
+    )
+
+
+@exact
+class PartnerText(Schema):
+    text = fields.String()
+    language = fields.String(metadata={"description": "The language the text is in."})
+    is_fallback = fields.Boolean(
+        metadata={"description": "Not in the language asked for: in the one it was written in."}
+    )
+
+
 PartnerProperties = exact(
     LocationProperties.from_dict(
-        {"distance_m": fields.Float(metadata={"description": "Metres from the office."})},
+        {
+            "distance_m": fields.Float(metadata={"description": "Metres from the office."}),
+            "distance_office_m": fields.Float(
+                metadata={"description": "Metres from the office (as `distance_m`)."}
+            ),
+            "distance_from_m": fields.Float(
+                allow_none=True,
+                metadata={
+                    "description": "Metres from `from` (where the national is); `null` without it."
+                },
+            ),
+            "hours_certainty": fields.String(
+                validate=validate.OneOf(["confirmed", "typical", "unknown"]),
+                metadata={
+                    "description": "`confirmed` by the organization, `typical` (call first), "
+                    "or `unknown` (no hours)."
+                },
+            ),
+            "open_now": fields.Boolean(
+                metadata={"description": "Open now by confirmed hours (never typical ones)."}
+            ),
+            "open_state": fields.Nested(PartnerOpenState),
+            "admission_rules": fields.Nested(
+                PartnerText,
+                allow_none=True,
+                metadata={"description": "Who it admits; `null` when not known."},
+            ),
+            "what_to_bring": fields.Nested(
+                PartnerText,
+                allow_none=True,
+                metadata={"description": "What a person should bring; `null` when not known."},
+            ),
+            "capacity": fields.Integer(
+                allow_none=True, metadata={"description": "Places or beds; `null` when not known."}
+            ),
+        },
         name="PartnerProperties",
     )
 )
@@ -395,6 +471,7 @@ PartnerFeature = exact(Schema.from_dict(_point_feature(PartnerProperties), name=
 class OfficeSummary(Schema):
     id = fields.Integer()
     name = fields.String()
+    protection_phone = protection_phone()
     url = fields.String(metadata={"description": "The office's page for consular staff."})
 
 
@@ -578,6 +655,8 @@ SCHEMAS: dict[str, type[Schema]] = {
         PartnersCollection,
         PartnerFeature,
         PartnerProperties,
+        PartnerOpenState,
+        PartnerText,
         OfficeSummary,
         DistrictSummary,
         TownList,

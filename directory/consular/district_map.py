@@ -2,7 +2,8 @@
 
 A nationality's districts partition each host country among its offices there, so the layer
 is drawn one nationality at a time (all nationalities at once would stack dozens of
-partitions on top of each other). The GeoJSON is built and simplified by PostGIS.
+partitions on top of each other). The GeoJSON is built and simplified by PostGIS, and its
+polygons are valid as written and oriented as RFC 7946 says (``geo.polygons.drawn``).
 """
 
 from __future__ import annotations
@@ -26,9 +27,9 @@ def districts_geojson(session: Session, nationality: str) -> str:
     (the office), ``city``, ``host`` (country code), ``origin`` and ``source``."""
     rows = (
         select(
-            func.ST_Multi(
-                func.ST_SimplifyPreserveTopology(ConsularDistrict.area, LAYER_SIMPLIFY_DEG)
-            ).label("geometry"),
+            func.ST_SimplifyPreserveTopology(ConsularDistrict.area, LAYER_SIMPLIFY_DEG).label(
+                "geometry"
+            ),
             Location.id.label("location_id"),
             func.coalesce(Location.name, Organization.name).label("name"),
             Location.city.label("city"),
@@ -52,6 +53,7 @@ def districts_geojson(session: Session, nationality: str) -> str:
         geometry="geometry",
         properties=["location_id", "name", "city", "host", "origin", "source"],
         max_decimal_digits=4,
+        polygons=True,  # valid as written, RFC 7946 ring order
     )
     return session.scalar(query) or EMPTY_COLLECTION
 

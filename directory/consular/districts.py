@@ -16,6 +16,9 @@ Within a group:
   consulate over an embassy's consular section, then the lowest location id; the others get
   no computed district (a visitor is sent to the one office that has it).
 
+Every stored area is valid (``ST_IsValid``): computed cells and uploaded districts go through
+``geo.polygons.valid_multipolygon`` before they are written.
+
 Computed districts are derived data: recomputing a group deletes its computed rows and inserts
 fresh ones. Official districts are edited by people: loading a new one archives the old
 official row of that (location, nationality), removes its computed row and recomputes the
@@ -34,7 +37,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from geoalchemy2 import Geometry
 from geoalchemy2.elements import WKBElement
 from geoalchemy2.shape import to_shape
 from sqlalchemy import (
@@ -57,6 +59,7 @@ from directory.io.geojson_files import read_features
 from directory.io.loading import LoadError, Progress, no_progress
 from directory.places.models import Country, Location, Organization, organization_nationalities
 from geo.geojson import GeometryError, read_geometry
+from geo.polygons import valid_multipolygon
 from geo.voronoi import voronoi_cells
 
 GEOMETRY_TYPES = ("Polygon", "MultiPolygon")
@@ -230,11 +233,11 @@ def _recompute_group(session: Session, group: Group) -> DistrictReport:
     remaining = sorted(offices - kept)
     if len(remaining) == 1:
         # A sole office gets the whole remainder: no Voronoi, no projection round trip.
-        whole = func.ST_Multi(func.ST_CollectionExtract(remainder, 3))
+        whole = valid_multipolygon(remainder)
         query = select(literal(remaining[0]), whole).where(func.ST_IsEmpty(whole).is_(False))
         cells = session.execute(query).all()
     elif remaining:
-        cells = session.execute(voronoi_cells(points, remainder)).all()
+        cells = session.execute(_valid_cells(voronoi_cells(points, remainder))).all()
     else:
         cells = []
     source = f"computed: nearest of the {nationality} offices in {host_code}"
@@ -256,6 +259,17 @@ def _recompute_group(session: Session, group: Group) -> DistrictReport:
         official_kept=len(kept),
         without_district=[(office, nationality) for office in sorted(offices - served)],
     )
+
+
+def _valid_cells(cells: Select) -> Select:
+    """``(id, area)`` rows of ``cells`` with each area made valid (``valid_multipolygon``).
+
+    Projected back from the azimuthal projection to degrees, a cell's vertices move, and a
+    sliver along a narrow inlet can fold onto itself. Stored invalid, every spatial
+    predicate on it (``ST_Covers`` of the office finder) would be undefined."""
+    computed = cells.subquery("computed_cells")
+    area = valid_multipolygon(computed.c.area)
+    return select(computed.c.id, area).where(func.ST_IsEmpty(area).is_(False))
 
 
 def compute_districts(session: Session, progress: Progress[Any] = no_progress) -> DistrictReport:
@@ -360,10 +374,7 @@ class _OfficialLoader:
         # 2D: a position may carry an altitude, which the column does not hold.
         given = func.ST_SetSRID(func.ST_Force2D(func.ST_GeomFromGeoJSON(document)), 4326)
         shape = select(given.label("geom")).cte("given")
-        fixed = func.ST_Multi(
-            func.ST_CollectionExtract(func.ST_MakeValid(shape.c.geom), 3),
-            type_=Geometry(srid=4326),
-        )
+        fixed = valid_multipolygon(shape.c.geom)
         checked = select(
             fixed.label("area"),
             func.ST_IsValidReason(shape.c.geom).label("reason"),

@@ -17,7 +17,18 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Select, and_, any_, case, exists, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    any_,
+    case,
+    exists,
+    func,
+    null,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session, selectinload
 
 from directory.consular.models import ConsularDistrict
@@ -26,6 +37,7 @@ from directory.places.filters import LocationFilters, active_locations, apply_fi
 from directory.places.models import Location, Organization, organization_nationalities
 from directory.places.records import public_details
 from geo.coordinates import LonLat, point_geography, point_geometry
+from geo.geojson import polygons_geojson
 
 # The kinds of organization a consulate works with in its district.
 PARTNER_KINDS = (
@@ -63,11 +75,17 @@ class Partner:
 
 @dataclass(frozen=True, slots=True)
 class PartnerQuery:
-    """Partners of one district; ``after`` is the ``(distance_m, id)`` of the last row seen."""
+    """Partners of one district; ``after`` is the ``(distance_m, id)`` of the last row seen.
+
+    ``origin`` is where the national is (typed by the officer, or ``from=`` in the API):
+    each partner then also carries its distance from there. It only measures; the order
+    stays by distance from the office, so pages and cursors do not depend on it.
+    """
 
     filters: LocationFilters = field(default_factory=LocationFilters)
     limit: int | None = None
     after: tuple[float, int] | None = None
+    origin: LonLat | None = None
 
 
 def serves(nationality: str | ColumnElement[str]) -> ColumnElement[bool]:
@@ -194,16 +212,22 @@ def partners_in_district(
 
     Only civil-society organizations, shelters and international organizations are
     partners; ``query.filters`` narrows further. With ``query.limit`` at most that many rows.
+    With ``query.origin``, each partner's ``distance_from_m`` is its spheroid distance from
+    there (else ``None``).
     """
     at = at or dt.datetime.now(dt.UTC)
-    origin = point_geography(office.position)
-    distance = func.ST_Distance(Location.point, origin)
+    distance = func.ST_Distance(Location.point, point_geography(office.position))
+    distance_from: ColumnElement[Any] = (
+        func.ST_Distance(Location.point, point_geography(query.origin))
+        if query.origin is not None
+        else null()
+    )
     rows = (
         apply_filters(active_locations(), query.filters, at)
         .where(Organization.kind.in_(PARTNER_KINDS))
         .join(ConsularDistrict, _same_district(district))
         .where(func.ST_Covers(ConsularDistrict.area, func.geometry(Location.point)))
-        .add_columns(distance.label("distance_m"))
+        .add_columns(distance.label("distance_m"), distance_from.label("distance_from_m"))
         .order_by(distance, Location.id)
         .options(*public_details())
     )
@@ -211,7 +235,10 @@ def partners_in_district(
         rows = rows.where(keyset_after(distance, Location.id, query.after))
     if query.limit is not None:
         rows = rows.limit(query.limit)
-    return [Partner(location, metres) for location, metres in session.execute(rows).all()]
+    return [
+        Partner(location, metres, from_m)
+        for location, metres, from_m in session.execute(rows).all()
+    ]
 
 
 def _same_district(district: ConsularDistrict) -> ColumnElement[bool]:
@@ -226,16 +253,18 @@ def _same_district(district: ConsularDistrict) -> ColumnElement[bool]:
 
 
 def district_geometry(session: Session, district: ConsularDistrict) -> dict[str, Any] | None:
-    """A district's area as a GeoJSON geometry for drawing (simplified when large)."""
+    """A district's area as a GeoJSON MultiPolygon for drawing (simplified when large),
+    valid with its 5 decimals and oriented as RFC 7946 says (``polygons_geojson``): the
+    office pages, their exports and the offline map all draw it from here."""
     area = ConsularDistrict.area
-    drawn = case(
+    simplified = case(
         (
             func.ST_NPoints(area) > DRAW_SIMPLIFY_ABOVE_POINTS,
             func.ST_SimplifyPreserveTopology(area, DRAW_SIMPLIFY_DEG),
         ),
         else_=area,
     )
-    text = session.scalar(select(func.ST_AsGeoJSON(drawn, 5)).where(_same_district(district)))
+    text = session.scalar(select(polygons_geojson(simplified, 5)).where(_same_district(district)))
     return json.loads(text) if text else None
 
 

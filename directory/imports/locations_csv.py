@@ -15,6 +15,11 @@ happens in the caller's transaction: the caller commits, or rolls back and nothi
 
 Columns a file does not have are not touched on the records it updates (a file without
 ``notes_*`` columns leaves the notes as they are); new records get the defaults.
+
+What a referral needs (issue 15) comes as the notes do: ``admission_rules_*`` and
+``what_to_bring_*`` per language with their ``*_language``, and ``protection_phone``, which
+only a consular office's row may fill (``places.editing.check_protection_phone``, the rule
+the workspace's form applies).
 """
 
 from __future__ import annotations
@@ -47,7 +52,7 @@ from directory.imports.csv_reading import message, read_csv
 from directory.imports.models import ImportBatch
 from directory.imports.report import ImportReport, Problem
 from directory.io.csv_files import original_language, slugify
-from directory.places import opening_hours
+from directory.places import editing, opening_hours
 from directory.places.models import Country, Organization, ServiceCategory
 from directory.places.placement import TOLERANCE_M
 from directory.records import create_record
@@ -56,6 +61,8 @@ from geo.timezones import timezone_at
 
 REQUIRED_COLUMNS = ("external_id", "organization", "city", "country_code", "lat", "lon")
 NOTES_LANGUAGES = ("es", "en", "fr", "ht")
+# The other texts kept per language (issue 15), read as the notes are.
+REFERRAL_TEXTS = tuple(editing.LOCALIZED_TEXTS)
 KNOWN_COLUMNS = (
     *REQUIRED_COLUMNS,
     "organization_name",
@@ -79,6 +86,9 @@ KNOWN_COLUMNS = (
     "verified_at",
     *(f"notes_{language}" for language in NOTES_LANGUAGES),
     "notes_language",
+    *(f"{texts}_{language}" for texts in REFERRAL_TEXTS for language in NOTES_LANGUAGES),
+    *(f"{texts}_language" for texts in REFERRAL_TEXTS),
+    "protection_phone",
     "source",
 )
 
@@ -95,6 +105,8 @@ LIMITS = {
     "whatsapp": 64,
     "source": 200,
     "notes": 5000,
+    "referral_text": editing.TEXT_LIMIT,
+    "protection_phone": 40,
 }
 
 # Rows per chunk of the apply step (one COPY and a few statements each).
@@ -125,6 +137,12 @@ NEW_ORGANIZATION_DIFFERS = _l(
 )
 BAD_HOURS = _l("“%(value)s” is not understood: %(error)s. Write hours as “Mo-Fr 08:00-14:00”.")
 BAD_NOTES_LANGUAGE = _l("The notes' language is not clear: %(error)s.")
+BAD_TEXT_LANGUAGE = _l("The language these texts were written in is not clear: %(error)s.")
+NOT_A_PHONE = _l("“%(value)s” is not a phone number: one number, with the country code (+502 …).")
+PROTECTION_NOT_CONSULAR = _l(
+    "Only a consulate's or an embassy's places have a protection line, and “%(value)s” is "
+    "neither: leave protection_phone empty on this row."
+)
 OTHER_COUNTRYS_RECORD = _l(
     "The external_id “%(value)s” is a place in %(country)s: you can change places of %(own)s only."
 )
@@ -155,6 +173,18 @@ FIELD_COLUMNS: dict[str, tuple[str, ...]] = {
     "verified_at": ("verified_at",),
     "notes": tuple(f"notes_{language}" for language in NOTES_LANGUAGES),
     "notes_language": ("notes_language", *(f"notes_{lang}" for lang in NOTES_LANGUAGES)),
+    **{
+        texts: tuple(f"{texts}_{language}" for language in NOTES_LANGUAGES)
+        for texts in REFERRAL_TEXTS
+    },
+    **{
+        f"{texts}_language": (
+            f"{texts}_language",
+            *(f"{texts}_{language}" for language in NOTES_LANGUAGES),
+        )
+        for texts in REFERRAL_TEXTS
+    },
+    "protection_phone": ("protection_phone",),
     "source": (),  # always: the row's, else the batch's
 }
 
@@ -260,6 +290,33 @@ def _notes(cells: Cells) -> tuple[dict[str, str], str | None]:
     return notes, language
 
 
+def _texts(cells: Cells, prefix: str) -> tuple[dict[str, str], str | None]:
+    """A per-language text (``{prefix}_es`` …) and the language it was written in, as the
+    notes are read (the ``{prefix}_language`` cell, or the only language there is)."""
+    texts: dict[str, str] = {}
+    for language in NOTES_LANGUAGES:
+        if value := cells.text(f"{prefix}_{language}", LIMITS["referral_text"]):
+            texts[language] = value
+    column = f"{prefix}_language"
+    stated = cells.cells.get(column, "").lower()
+    try:
+        language = original_language({column: stated}, f"{prefix}_", texts)
+    except ValueError as error:
+        cells.problem(column, message(BAD_TEXT_LANGUAGE, error=error))
+        return texts, None
+    return texts, language
+
+
+def _protection_phone(cells: Cells) -> str | None:
+    """One phone number, as the workspace's form takes it; whether the row's organization
+    may have one is checked with the database (``_check_database``)."""
+    value = cells.text("protection_phone", LIMITS["protection_phone"])
+    if value is not None and not editing.PHONE_PATTERN.match(value):
+        cells.problem("protection_phone", message(NOT_A_PHONE, value=value[:80]))
+        return None
+    return value
+
+
 def _categories(cell: str) -> list[str]:
     return sorted({code.strip() for code in cell.split(";")} - {""})
 
@@ -280,6 +337,9 @@ def _read_row(line: int, raw: dict[str, str], source: str, problems: list[Proble
     lat = _coordinate(cells, "lat")
     lon = _coordinate(cells, "lon")
     notes, notes_language = _notes(cells)
+    referral: dict[str, Any] = {}
+    for texts in REFERRAL_TEXTS:
+        referral[texts], referral[f"{texts}_language"] = _texts(cells, texts)
     values: dict[str, Any] = {
         "name": cells.text("name", LIMITS["name"]),
         "address": cells.text("address", LIMITS["address"]),
@@ -304,6 +364,8 @@ def _read_row(line: int, raw: dict[str, str], source: str, problems: list[Proble
         "verified_at": (day := cells.date("verified_at")) and day.isoformat(),
         "notes": notes,
         "notes_language": notes_language,
+        **referral,
+        "protection_phone": _protection_phone(cells),
         "source": cells.text("source", LIMITS["source"]) or source,
     }
     categories = _categories(raw.get("categories", ""))
@@ -418,7 +480,14 @@ class _Checker:
                     )
             if row.organization not in organizations:
                 self._new_organization(plan, row, refuse)
+                kind = row.values["_organization_kind"]
+            else:
+                kind = organizations[row.organization][1]
             row.values["organization_id"] = plan.organization_ids.get(row.organization)
+            number = row.values.get("protection_phone")
+            if kind is not None and editing.check_protection_phone(kind, number) is not None:
+                wording = message(PROTECTION_NOT_CONSULAR, value=row.organization[:80])
+                refuse(row, "protection_phone", wording)
 
         placed = [row for row in plan.rows if row.line not in bad_lines]
         for row in self._outside_country(placed):
@@ -531,7 +600,9 @@ class _Checker:
                    l.languages, l.cost, l.opening_hours, l.hours_confirmed, l.intake_hours,
                    l.phones, l.whatsapp, l.email, l.capacity, l.status,
                    to_char(l.verified_at, 'YYYY-MM-DD') AS verified_at, l.notes,
-                   l.notes_language, l.source, l.timezone
+                   l.notes_language, l.admission_rules, l.admission_rules_language,
+                   l.what_to_bring, l.what_to_bring_language, l.protection_phone, l.source,
+                   l.timezone
             FROM unnest(:ids) AS k(external_id)
             JOIN locations l ON l.external_id = k.external_id
             {lock}
@@ -555,6 +626,8 @@ class _Checker:
             values["languages"] = list(values["languages"] or [])
             values["phones"] = list(values["phones"] or [])
             values["notes"] = dict(values["notes"] or {})
+            for texts in REFERRAL_TEXTS:
+                values[texts] = dict(values[texts] or {})
             existing[values["external_id"]] = values
         if existing:
             codes = dict(self.session.execute(categories, {"ids": external_ids}).all())
@@ -620,6 +693,11 @@ TEMP_COLUMNS = (
     ("verified_at", "date"),
     ("notes", "jsonb"),
     ("notes_language", "text"),
+    ("admission_rules", "jsonb"),
+    ("admission_rules_language", "text"),
+    ("what_to_bring", "jsonb"),
+    ("what_to_bring_language", "text"),
+    ("protection_phone", "text"),
     ("source", "text"),
 )
 TEMP_TABLE = "import_location_rows"
@@ -647,6 +725,11 @@ PLAIN = (
     "verified_at",
     "notes",
     "notes_language",
+    "admission_rules",
+    "admission_rules_language",
+    "what_to_bring",
+    "what_to_bring_language",
+    "protection_phone",
     "source",
 )
 
@@ -742,6 +825,11 @@ def _apply_chunk(
                 values.get("verified_at"),
                 values.get("notes") or {},
                 values.get("notes_language"),
+                values.get("admission_rules") or {},
+                values.get("admission_rules_language"),
+                values.get("what_to_bring") or {},
+                values.get("what_to_bring_language"),
+                values.get("protection_phone"),
                 values.get("source"),
             ]
         )

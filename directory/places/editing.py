@@ -3,6 +3,11 @@ does, turning a week as a person fills it in into the stored ``opening_hours``, 
 through ``records.apply_edit`` (version check, audit entry) with the consular districts
 recomputed when a consular office moved.
 
+Issue 15 adds what a referral needs: a consular office's 24/7 protection line (only a
+consular office has one) and, per language, who a site admits and what to bring, each with
+the language it was written in (the database keeps that language only with a text in it).
+The CSV import checks the same rules with the same functions.
+
 Problems are returned as ``Problem`` values (the workspace words them in the reader's
 language), never as English sentences, so the same checks serve any face.
 """
@@ -22,7 +27,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.orm import Session
 
 from directory.consular.districts import recompute_group
-from directory.db import CONSULAR_KINDS
+from directory.db import CONSULAR_KINDS, OrganizationKind
 from directory.places.models import Location
 from directory.places.opening_hours import DAYS
 from directory.places.placement import PlacementError, check_placement, countries_near
@@ -51,8 +56,25 @@ EDITABLE_FIELDS = LIMITED_FIELDS | frozenset(
         "languages",
         "populations",
         "categories",
+        "protection_phone",
+        "admission_rules",
+        "admission_rules_language",
+        "what_to_bring",
+        "what_to_bring_language",
     }
 )
+
+# The texts kept per language with the language each was written in (issue 15), by field:
+# the form and the import set both together, as the database checks them together.
+LOCALIZED_TEXTS = {
+    "admission_rules": "admission_rules_language",
+    "what_to_bring": "what_to_bring_language",
+}
+# The longest such text (characters), as for the notes an import brings.
+TEXT_LIMIT = 5000
+
+# One phone number as people write it: digits, spaces, + - ( ) . (the form's phones too).
+PHONE_PATTERN = re.compile(r"^\+?[0-9][0-9 ().-]{3,30}$")
 
 _TIME = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d$|^24:00$")
 
@@ -68,6 +90,21 @@ class Problem(enum.StrEnum):
     ENDS_BEFORE_START = "ends_before_start"
     RANGES_OVERLAP = "ranges_overlap"
     UNTIL_PAST = "until_past"
+    PHONE_INVALID = "phone_invalid"
+    NOT_CONSULAR = "not_consular"  # a protection line for a place that is no consular office
+    ORIGINAL_MISSING = "original_missing"  # "written in" a language that has no text
+    ORIGINAL_UNSAID = "original_unsaid"  # texts in several languages, the original not said
+
+
+class ChangesRefused(ValueError):
+    """The changes break a rule the caller should have checked first (``problems``: field →
+    ``Problem``): nothing was written. The form and the import check before saving, so a
+    person never meets this; it keeps another caller from reaching the database's CHECK."""
+
+    def __init__(self, problems: Mapping[str, Problem]) -> None:
+        self.problems = dict(problems)
+        listed = ", ".join(f"{name}: {problem}" for name, problem in sorted(self.problems.items()))
+        super().__init__(f"refused: {listed}")
 
 
 class FieldsNotAllowed(PermissionError):
@@ -219,6 +256,58 @@ def _day_ranges(entry: DayInput) -> tuple[list[list[str]], list[Problem]]:
     return [[start, end] for start, end in ordered], []
 
 
+# --- what a referral needs (issue 15) -------------------------------------------------------
+
+
+def check_protection_phone(kind: OrganizationKind, number: str | None) -> Problem | None:
+    """A 24/7 protection line belongs to a consular office (Vienna Convention, art. 36: the
+    authorities notify the consulate of a detained national), and is one phone number.
+    None (no line) is always fine: the pages then say it is not known."""
+    if not number:
+        return None
+    if kind not in CONSULAR_KINDS:
+        return Problem.NOT_CONSULAR
+    if not PHONE_PATTERN.match(number):
+        return Problem.PHONE_INVALID
+    return None
+
+
+def original_language(
+    texts: Mapping[str, str], stated: str | None
+) -> tuple[str | None, Problem | None]:
+    """The language a per-language text was written in, as the database will keep it: the
+    one ``stated``, or the only language there is when none is stated; None when there is
+    no text at all (a language with nothing written in it means nothing). A stated language
+    without a text, or several texts and none stated, is a problem."""
+    if not texts:
+        return None, None
+    if stated:
+        return (stated, None) if stated in texts else (None, Problem.ORIGINAL_MISSING)
+    if len(texts) == 1:
+        return next(iter(texts)), None
+    return None, Problem.ORIGINAL_UNSAID
+
+
+def referral_problems(location: Location, changes: Mapping[str, Any]) -> dict[str, Problem]:
+    """What is wrong with the issue-15 fields of ``changes`` for ``location`` (field name →
+    problem); the fields ``changes`` leaves out are taken as the record has them."""
+    problems: dict[str, Problem] = {}
+    if "protection_phone" in changes:
+        problem = check_protection_phone(location.organization.kind, changes["protection_phone"])
+        if problem is not None:
+            problems["protection_phone"] = problem
+    for texts_field, language_field in LOCALIZED_TEXTS.items():
+        if texts_field not in changes and language_field not in changes:
+            continue
+        texts = changes.get(texts_field, getattr(location, texts_field)) or {}
+        language = changes.get(language_field, getattr(location, language_field))
+        if language is not None and language not in texts:
+            problems[language_field] = Problem.ORIGINAL_MISSING
+        elif language is None and len(texts) > 1:
+            problems[language_field] = Problem.ORIGINAL_UNSAID
+    return problems
+
+
 # --- status ------------------------------------------------------------------------------
 
 
@@ -263,11 +352,16 @@ def save_location(
 ) -> SaveResult:
     """Apply ``changes`` (checked by the caller) if the location is still at
     ``expected_version`` (else ``StaleEdit``); refuse fields outside ``allowed``
-    (``FieldsNotAllowed``, nothing written). A consular office that moved (or changed
-    country) gets its districts recomputed in the same transaction. The caller commits."""
+    (``FieldsNotAllowed``, nothing written), and a protection line or a "written in" the
+    rules refuse (``ChangesRefused``, nothing written). A consular office that moved (or
+    changed country) gets its districts recomputed in the same transaction. The caller
+    commits."""
     refused = set(changes) - (allowed & EDITABLE_FIELDS)
     if refused:
         raise FieldsNotAllowed(refused)
+    problems = referral_problems(location, changes)
+    if problems:
+        raise ChangesRefused(problems)
     old_host = location.country_code
     old_point = LonLat.from_element(location.point)
     apply_edit(session, location, changes, expected_version=expected_version, user_id=user_id)

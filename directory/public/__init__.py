@@ -25,6 +25,7 @@ from directory.public import (  # noqa: E402,F401  (registers the routes and fil
     formatting,
     near,
     partner_exports,
+    referral_slip,
     routes,
     suggest,
     views,

@@ -11,11 +11,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import abort, render_template, request, url_for
+from flask import abort, current_app, render_template, request, url_for
 from sqlalchemy import select
 
 from directory.consular.district_map import nationalities_with_offices
 from directory.consular.models import ConsularDistrict
+from directory.consular.referrals import referral
 from directory.consular.services import (
     PARTNER_KINDS,
     Partner,
@@ -29,7 +30,7 @@ from directory.consular.services import (
     serving_office,
 )
 from directory.db import Population, db
-from directory.gazetteer.origin import far_results, resolve_origin
+from directory.gazetteer.origin import Origin, far_results, resolve_origin
 from directory.i18n.selection import current_language
 from directory.places.models import Country, Location, Network, ServiceCategory
 from directory.places.placement import country_of
@@ -40,15 +41,27 @@ from directory.web import http
 from directory.web.args import read_query
 from directory.web.lookups import (
     known_nationality,
+    national_place,
     office_nationality,
     partner_filters,
 )
-from directory.web.schemas import ConsulateListArgs, FinderArgs, PartnerFilterArgs
+from directory.web.schemas import ConsulateListArgs, ConsulatePageArgs, FinderArgs
 from geo.coordinates import LonLat
 
 # The staff page lists at most this many partners; the exports have them all.
 PAGE_PARTNERS = 500
-FILTER_PARAMETERS = ("nationality", "kind", "network", "category", "population")
+FILTER_PARAMETERS = (
+    "nationality",
+    "kind",
+    "network",
+    "category",
+    "population",
+    "language",
+    "open_now",
+)
+# The languages offered as filters on the office page (ISO 639-1): those of the region's
+# migrants and of the organizations that receive them. ``language=`` takes any code.
+FILTER_LANGUAGES = ("es", "en", "fr", "ht", "pt")
 
 
 def country_names() -> dict[str, str]:
@@ -183,8 +196,14 @@ def _office_context(location_id: int) -> dict[str, Any]:
         "nationality": office.organization.nationalities[0],
         "district": None,
         "partners": [],
+        "rows": [],  # the partners as referrals (directory/consular/referrals.py)
+        "slip_urls": {},  # partner id → its referral slip
         "more": False,
         "error": None,
+        "origin": None,  # where the national is, when the officer typed a place
+        "problem": None,
+        "lookup": None,  # the typed town: "Did you mean" (_did_you_mean.html)
+        "far": None,
         "networks": db.session.scalars(select(Network).order_by(Network.code)).all(),
         "categories": db.session.scalars(
             select(ServiceCategory).order_by(ServiceCategory.position)
@@ -194,42 +213,73 @@ def _office_context(location_id: int) -> dict[str, Any]:
             population.value: label for population, label in POPULATION_LABELS.items()
         },
         "partner_kinds": [kind.value for kind in PARTNER_KINDS],
+        "filter_languages": FILTER_LANGUAGES,
         "links": {},
         "map_config": map_base(office=_office_marker(office), partners=[]),
     }
 
 
 @public.get("/consulates/<int:location_id>")
-@http.policy(http.public(300))
+# The district's partners are public directory data; where the national is (a typed place,
+# or ``from``) is theirs alone: then ``private, no-store`` (and no log keeps the query).
+@http.policy(http.public(300, private_if=("q", "from")))
 @form_page("consulate.html", _office_context)
 def consulate(location_id: int):
     context = _office_context(location_id)
     office = context["office"]
-    args = read_query(PartnerFilterArgs())
+    args = read_query(ConsulatePageArgs())
     nationality = office_nationality(office, args["nationality"])
     filters = partner_filters(db.session, args)
+    lookup = national_place(db.session, args)
+    origin = lookup.origin
+    context.update(origin=origin, problem=lookup.problem, lookup=lookup)
     district = active_district(db.session, office.id, nationality)
     if district is not None:
-        query = PartnerQuery(filters=filters, limit=PAGE_PARTNERS + 1)
-        partners = partners_in_district(db.session, office, district, query)
-        context.update(_partners_context(office, district, partners))
+        query = PartnerQuery(
+            filters=filters,
+            limit=PAGE_PARTNERS + 1,
+            origin=origin.position if origin else None,
+        )
+        at = dt.datetime.now(dt.UTC)
+        partners = partners_in_district(db.session, office, district, query, at)
+        context.update(_partners_context(office, district, partners, at, origin))
     return render_template("consulate.html", **{**context, "nationality": nationality})
 
 
 def _partners_context(
-    office: Location, district: ConsularDistrict, partners: list[Partner]
+    office: Location,
+    district: ConsularDistrict,
+    partners: list[Partner],
+    at: dt.datetime,
+    origin: Origin | None,
 ) -> dict[str, Any]:
     shown = partners[:PAGE_PARTNERS]
     return {
         "district": district,
         "partners": shown,
+        "rows": [referral(partner, at) for partner in shown],
+        "slip_urls": _slip_urls(office, shown),
         "more": len(partners) > PAGE_PARTNERS,
-        "links": _export_links(office.id),
+        "links": _export_links(office.id, origin),
         "map_config": map_base(
             office=_office_marker(office),
             district=district_geometry(db.session, district),
             partners=[_partner_marker(partner) for partner in shown],
+            **({"origin": list(origin.position)} if origin else {}),
         ),
+    }
+
+
+def _slip_urls(office: Location, partners: list[Partner]) -> dict[int, str]:
+    """Each partner's referral slip. The slip's endpoint comes with another change: until
+    it is registered, the rows link to nothing rather than fail to build a URL."""
+    if "public.referral_slip" not in current_app.view_functions:
+        return {}
+    return {
+        partner.location.id: url_for(
+            "public.referral_slip", location_id=office.id, partner_id=partner.location.id
+        )
+        for partner in partners
     }
 
 
@@ -242,13 +292,22 @@ def _filter_args() -> dict[str, list[str]]:
     }
 
 
-def _export_links(location_id: int) -> dict[str, str]:
+def _export_links(location_id: int, origin: Origin | None = None) -> dict[str, str]:
+    """The exports and the API of the same list. They also carry where the national is
+    (``from``, as coordinates: they take no town), so they have the same distances; those
+    answers are then private, as this page is."""
     kept = _filter_args()
-    return {
+    if origin is not None:
+        kept["from"] = [f"{origin.position.lat:.5f},{origin.position.lon:.5f}"]
+    links = {
         "csv": url_for("public.consulate_partners_csv", location_id=location_id, **kept),
         "geojson": url_for("public.consulate_partners_geojson", location_id=location_id, **kept),
         "api": url_for("api.consulate_partners", location_id=location_id, **kept),
     }
+    # The XLSX export comes with another change: linked once it is registered.
+    if "public.consulate_partners_xlsx" in current_app.view_functions:
+        links["xlsx"] = url_for("public.consulate_partners_xlsx", location_id=location_id, **kept)
+    return links
 
 
 def _partner_marker(partner: Partner) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from directory.i18n.selection import LANG_PARAM, chosen_language
 from directory.public import public
 from directory.tiles.service import MAX_ZOOM as TILE_MAX_ZOOM
 from directory.web.errors import ApiError
-from directory.web.schemas import FinderArgs, NearPageArgs, PartnerFilterArgs, RoutePageArgs
+from directory.web.schemas import ConsulatePageArgs, FinderArgs, NearPageArgs, RoutePageArgs
 
 
 def tile_template(*, external: bool = False) -> str | None:
@@ -68,7 +68,7 @@ SEARCH_PAGES: dict[str, type[Schema]] = {
     "public.near": NearPageArgs,
     "public.route": RoutePageArgs,
     "public.consulate_finder": FinderArgs,
-    "public.consulate": PartnerFilterArgs,
+    "public.consulate": ConsulatePageArgs,
 }
 
 

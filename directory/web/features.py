@@ -6,14 +6,19 @@ search computed (distance, rank, open state, position along a route).
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from directory.consular.models import ConsularDistrict
+from directory.consular.referrals import referral
 from directory.consular.services import Partner, ServingOffice
 from directory.corridors.services import CorridorLocation, CorridorQuery, CorridorResult
+from directory.db import LocalizedText
+from directory.i18n.selection import current_language
 from directory.places.map_area import AreaContent
 from directory.places.models import Location
 from directory.places.nearest import NearbyPlace
+from directory.places.opening_hours import OpenState
 from directory.places.precision import rounded_distance_m
 from directory.places.schemas import location_feature
 from directory.web.cursor import Cursor
@@ -94,11 +99,55 @@ def area_collection(content: AreaContent) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": points + clusters}
 
 
-def partner_feature(partner: Partner) -> dict[str, Any]:
-    location = partner.location
+def partner_feature(
+    partner: Partner, at: dt.datetime | None = None, language: str | None = None
+) -> dict[str, Any]:
+    """A partner as a referral (issue 15): the place's public properties, plus how sure its
+    hours are, its state at ``at`` (default now), who it admits and what to bring (in
+    ``language``, default the reader's, else the language they were written in), its
+    capacity, and its distances from the office and from where the national is (``null``
+    when no place was given). A value the directory does not know is ``null``, never a
+    made-up default."""
+    item = referral(partner, at or dt.datetime.now(dt.UTC))
+    language = language or current_language()
+    location = item.location
+    precision = location.position_precision
+    office_m = rounded_distance_m(item.distance_office_m, precision)
     return location_feature(
-        location, distance_m=rounded_distance_m(partner.distance_m, location.position_precision)
+        location,
+        distance_m=office_m,
+        distance_office_m=office_m,
+        distance_from_m=(
+            None
+            if item.distance_from_m is None
+            else rounded_distance_m(item.distance_from_m, precision)
+        ),
+        hours_certainty=item.hours_certainty,
+        open_now=item.open_now,
+        open_state=open_state(item.state),
+        admission_rules=localized(item.admission_rules(language)),
+        what_to_bring=localized(item.what_to_bring(language)),
+        capacity=location.capacity,
     )
+
+
+def open_state(state: OpenState) -> dict[str, Any]:
+    """``reason`` ("open", "always", "probably_open", "closed", "unknown", or a status such
+    as "full"), and the times that go with it: ``closes_at``/``opens_at`` ("18:00", the
+    place's own time) and ``until`` (the end of a status, ISO 8601)."""
+    return {
+        "reason": state.reason,
+        "closes_at": state.closes_at,
+        "opens_at": state.opens_at,
+        "until": None if state.until is None else state.until.isoformat(),
+    }
+
+
+def localized(text: LocalizedText) -> dict[str, Any] | None:
+    """``{"text", "language", "is_fallback"}``, or ``None`` when there is no text."""
+    if not text:
+        return None
+    return {"text": text.text, "language": text.language, "is_fallback": text.is_fallback}
 
 
 def district_summary(district: ConsularDistrict | None) -> dict[str, Any] | None:
@@ -123,20 +172,34 @@ def serving_feature(result: ServingOffice) -> dict[str, Any]:
             if district is None
             else {"origin": district.origin.value, "source": district.source}
         ),
+        protection_phone=result.location.protection_phone,
     )
 
 
 def partners_collection(
-    office: Location, district: ConsularDistrict, partners: list[Partner], office_url: str | None
+    office: Location,
+    district: ConsularDistrict,
+    partners: list[Partner],
+    office_url: str | None,
+    *,
+    at: dt.datetime | None = None,
+    language: str | None = None,
 ) -> dict[str, Any]:
-    office_summary = {"id": office.id, "name": office.display_name}
+    """The partners of ``district`` as a FeatureCollection, with a summary of the office
+    (its 24/7 protection line: ``null`` when the directory does not know it)."""
+    at = at or dt.datetime.now(dt.UTC)
+    office_summary: dict[str, Any] = {
+        "id": office.id,
+        "name": office.display_name,
+        "protection_phone": office.protection_phone,
+    }
     if office_url is not None:
         office_summary["url"] = office_url
     return {
         "type": "FeatureCollection",
         "office": office_summary,
         "district": district_summary(district),
-        "features": [partner_feature(partner) for partner in partners],
+        "features": [partner_feature(partner, at, language) for partner in partners],
     }
 
 

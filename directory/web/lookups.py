@@ -7,6 +7,7 @@ the API answers in the one error shape, their messages in the reader's language.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask_babel import gettext as _
@@ -17,13 +18,14 @@ from directory.consular.services import PARTNER_KINDS, active_district, consular
 from directory.corridors.models import Route
 from directory.corridors.services import find_route
 from directory.db import OrganizationKind
+from directory.gazetteer.origin import Origin, OriginLookup, resolve_origin
 from directory.places.filters import LocationFilters
 from directory.places.models import Country, Location, Network, ServiceCategory
 from directory.places.nearest import unknown_codes
 from directory.web.errors import ApiError, invalid_parameter
 from directory.web.messages import geo_message
 from geo.area import BBox
-from geo.coordinates import CoordinateError
+from geo.coordinates import CoordinateError, LonLat
 
 
 def location_filters(session: Session, args: dict[str, Any]) -> LocationFilters:
@@ -128,3 +130,27 @@ def route_or_404(session: Session, key: str) -> Route:
     if route is None:
         raise ApiError("not_found", _("route %(key)s does not exist", key=repr(key)), status=404)
     return route
+
+
+# "14.9,-92.26" (latitude first, as people write it and as ``from=`` takes it).
+_TYPED_POSITION = re.compile(r"\s*([+-]?\d+(?:\.\d+)?)\s*,\s*([+-]?\d+(?:\.\d+)?)\s*")
+
+
+def national_place(session: Session, args: dict[str, Any]) -> OriginLookup:
+    """Where the national is, for the office page: ``from=lat,lon`` (``args["start"]``), or
+    what the officer typed in ``q``: "lat,lon", or a town looked up as every search page
+    does (with its "Did you mean" and ``"no_town"``). Coordinates out of range are a 400
+    naming ``q``. Nothing of it is stored or logged (``directory.privacy``)."""
+    if args.get("start") is not None:
+        return OriginLookup(Origin(args["start"], None), [], None)
+    typed = (args.get("q") or "").strip()
+    if match := _TYPED_POSITION.fullmatch(typed):
+        try:
+            position = LonLat.parse(match.group(2), match.group(1))
+        except CoordinateError as error:
+            raise invalid_parameter(
+                "q",
+                _("%(axis)s %(problem)s", axis=error.name, problem=geo_message(error.message)),
+            ) from None
+        return OriginLookup(Origin(position, None), [], None)
+    return resolve_origin(session, {"q": typed})

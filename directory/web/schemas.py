@@ -161,9 +161,21 @@ class OutlineArgs(Schema):
 
 
 class PartnerFilterArgs(LocationFilterArgs):
-    """The shared filters, and the nationality whose district is meant (joint offices)."""
+    """The shared filters (``open_now`` and ``language`` among them), the nationality whose
+    district is meant (joint offices), and where the national is (``from=lat,lon``): each
+    partner then also carries its distance from there. The office page, the API and the
+    exports read the same names."""
 
     nationality = country_code()
+    start = LatLon(data_key="from", load_default=None)
+
+
+class ConsulatePageArgs(PartnerFilterArgs):
+    """The office page's form: the filters, and where the person is as the officer types
+    it (a town, or "lat,lon"), in ``q`` as on every search page ("Did you mean" links
+    search again with ``q``)."""
+
+    q = fields.String(load_default="", validate=Length(max=MAX_QUERY_LENGTH))
 
 
 class PartnerPageArgs(PartnerFilterArgs):

@@ -3,7 +3,9 @@ week to fill in (never JSON), and the messages in the reader's language.
 
 Field-level checks live here (a number, a range, a date in the future, times in order);
 the checks that need the database (the point in its country) are the service's
-(``places.editing.check_point``), worded here too (``PROBLEMS``).
+(``places.editing.check_point``), worded here too (``PROBLEMS``). So are the rules of what a
+referral needs (issue 15: a protection line only for a consular office, the language a text
+was written in), which the CSV import shares.
 """
 
 from __future__ import annotations
@@ -33,8 +35,11 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from directory.db import Cost, OperationalStatus, PositionPrecision
+from directory.db import LOCALES, Cost, OperationalStatus, PositionPrecision
 from directory.places.editing import (
+    LOCALIZED_TEXTS,
+    PHONE_PATTERN,
+    TEXT_LIMIT,
     DayInput,
     DayState,
     HoursMode,
@@ -87,9 +92,19 @@ PROBLEMS = {
     ),
     Problem.RANGES_OVERLAP: _l("The two time ranges overlap."),
     Problem.UNTIL_PAST: _l("This moment has passed: give a date to come."),
+    Problem.PHONE_INVALID: _l(
+        "This is not a phone number: one number, with the country code (+502 …)."
+    ),
+    Problem.NOT_CONSULAR: _l(
+        "Only a consulate's or an embassy's places have a protection line: leave it empty."
+    ),
+    Problem.ORIGINAL_MISSING: _l(
+        "There is no text in this language: write it, or choose the language it was written in."
+    ),
+    Problem.ORIGINAL_UNSAID: _l("Say which language it was written in."),
 }
 
-_PHONE = re.compile(r"^\+?[0-9][0-9 ().-]{3,30}$")
+_PHONE = PHONE_PATTERN
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 
@@ -225,6 +240,14 @@ def phone_list(text: str | None) -> list[str]:
     return _split_lines(text)
 
 
+TEXT_LENGTH = [Optional(), Length(max=TEXT_LIMIT)]
+
+
+def text_field(texts_field: str, language: str) -> str:
+    """The form field of one language of a per-language text ("admission_rules_es")."""
+    return f"{texts_field}_{language}"
+
+
 class LocationForm(FlaskForm):
     """Everything about a location a person edits; ``version`` is the one the editor
     started from. ``restrict_to(fields)`` drops what the acting user may not change."""
@@ -278,6 +301,27 @@ class LocationForm(FlaskForm):
     until_time = TimeField(_l("At (time, optional)"), validators=[Optional()])
     hours_confirmed = BooleanField(_l("The organization itself gave or confirmed these hours"))
     hours = FormField(WeekForm, label=_l("Opening hours"))
+    # Issue 15: what a referral needs. The protection line is checked against the office's
+    # kind by the service (``editing.check_protection_phone``), which words nothing.
+    protection_phone = StringField(
+        _l("24/7 protection line"), validators=[Optional(), Length(max=40)]
+    )
+    admission_rules_es = TextAreaField(_l("Who is admitted, in Spanish"), validators=TEXT_LENGTH)
+    admission_rules_en = TextAreaField(_l("Who is admitted, in English"), validators=TEXT_LENGTH)
+    admission_rules_fr = TextAreaField(_l("Who is admitted, in French"), validators=TEXT_LENGTH)
+    admission_rules_ht = TextAreaField(
+        _l("Who is admitted, in Haitian Creole"), validators=TEXT_LENGTH
+    )
+    admission_rules_language = SelectField(
+        _l("Language it was written in"), validators=[Optional()], validate_choice=False
+    )
+    what_to_bring_es = TextAreaField(_l("What to bring, in Spanish"), validators=TEXT_LENGTH)
+    what_to_bring_en = TextAreaField(_l("What to bring, in English"), validators=TEXT_LENGTH)
+    what_to_bring_fr = TextAreaField(_l("What to bring, in French"), validators=TEXT_LENGTH)
+    what_to_bring_ht = TextAreaField(_l("What to bring, in Haitian Creole"), validators=TEXT_LENGTH)
+    what_to_bring_language = SelectField(
+        _l("Language it was written in"), validators=[Optional()], validate_choice=False
+    )
 
     def restrict_to(self, fields: frozenset[str]) -> None:
         """Keep only the fields for the model attributes in ``fields`` (and the version)."""
@@ -286,6 +330,22 @@ class LocationForm(FlaskForm):
                 continue
             if not set(FORM_FIELDS.get(name, (name,))) <= fields:
                 delattr(self, name)
+
+    def text_fields(self, texts_field: str) -> list[Any]:
+        """The fields of ``texts_field`` ("admission_rules"), one per language, for the
+        template."""
+        return [self[text_field(texts_field, language)] for language in LOCALES]
+
+    def texts(self, texts_field: str) -> dict[str, str]:
+        """The texts typed in for ``texts_field``, by language (empty ones left out)."""
+        typed = {}
+        for language in LOCALES:
+            # A browser sends a textarea's lines ended by CRLF: kept as the record has them.
+            value = (self[text_field(texts_field, language)].data or "").replace("\r\n", "\n")
+            value = value.strip()
+            if value:
+                typed[language] = value
+        return typed
 
 
 # Which model attributes each form field sets (a field not listed sets its namesake).
@@ -296,6 +356,11 @@ FORM_FIELDS: dict[str, tuple[str, ...]] = {
     "until_date": ("status_until",),
     "until_time": ("status_until",),
     "hours": ("opening_hours",),
+    **{
+        text_field(texts_field, language): (texts_field,)
+        for texts_field in LOCALIZED_TEXTS
+        for language in LOCALES
+    },
 }
 
 # Every field of the full form, by name (a post may only carry those the user may change).
@@ -304,6 +369,8 @@ FIELD_NAMES = frozenset(
         "name", "address", "city", "admin_area", "country", "lat", "lon",
         "position_precision", "phones", "whatsapp", "email", "capacity", "cost",
         "languages", "populations", "categories", "status", "until_date", "until_time",
-        "hours_confirmed", "hours",
+        "hours_confirmed", "hours", "protection_phone",
+        "admission_rules_language", "what_to_bring_language",
+        *(text_field(texts, language) for texts in LOCALIZED_TEXTS for language in LOCALES),
     }
 )  # fmt: skip

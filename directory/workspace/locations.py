@@ -10,6 +10,11 @@ that carries any other field is refused (403, audited), as the service would ref
 Saving goes through ``places.editing.save_location`` (``records.apply_edit``: the version
 the editor started from, one audit entry). A consular office that moved has its districts
 recomputed in the same request: a group takes tens of milliseconds on the demo data.
+
+What a referral needs (issue 15) is edited here too: who the site admits and what to bring,
+a text per language with the language it was written in (as an organization's description),
+and a consular office's 24/7 protection line, shown only for a consular office's places (or
+where one is recorded by mistake, with a message beside it until it is emptied).
 """
 
 from __future__ import annotations
@@ -28,7 +33,8 @@ from sqlalchemy.orm import joinedload
 from wtforms import SelectChoice
 
 from directory.accounts.models import User
-from directory.db import Cost, OperationalStatus, PositionPrecision, db
+from directory.db import LOCALES, Cost, OperationalStatus, PositionPrecision, db
+from directory.i18n.formatting import language_name
 from directory.i18n.selection import current_language
 from directory.imports.provenance import provenance
 from directory.places import editing
@@ -46,6 +52,7 @@ from directory.workspace.location_forms import (
     LocationForm,
     phone_list,
     split_codes,
+    text_field,
 )
 from directory.workspace.permissions import Action, can
 from geo.coordinates import LonLat
@@ -74,13 +81,27 @@ FIELD_LABELS = {
     "hours_confirmed": _l("Hours confirmed by the organization"),
     "opening_hours": _l("Opening hours"),
     "archived_at": _l("Archived"),
+    "notes": _l("Notes"),
+    "notes_language": _l("Notes: language they were written in"),
+    "protection_phone": _l("24/7 protection line"),
+    "admission_rules": _l("Who is admitted"),
+    "admission_rules_language": _l("Who is admitted: language it was written in"),
+    "what_to_bring": _l("What to bring"),
+    "what_to_bring_language": _l("What to bring: language it was written in"),
 }
+
+# Fields kept per language ("notes.es" in a history), and those naming a language.
+PER_LANGUAGE = frozenset({"notes", *editing.LOCALIZED_TEXTS})
+LANGUAGE_FIELDS = frozenset({"notes_language", *editing.LOCALIZED_TEXTS.values()})
 
 
 def field_label(name: str) -> str:
-    """A history field's name for people ("opening_hours.mo" → "Opening hours: Monday")."""
+    """A history field's name for people ("opening_hours.mo" → "Opening hours: Monday",
+    "admission_rules.fr" → "Who is admitted (French)")."""
     base, _dot, key = name.partition(".")
     label = str(FIELD_LABELS.get(base, base.replace("_", " ")))
+    if key and base in PER_LANGUAGE:  # before the days: "fr" is French here, not Friday
+        return f"{label} ({language_name(key)})"
     if key in DAY_NAMES:
         return f"{label}: {DAY_NAMES[key]}"
     if key == "always":
@@ -88,10 +109,16 @@ def field_label(name: str) -> str:
     return label
 
 
-def shown(value: Any) -> str:
-    """A value from a snapshot as text ("—" for none)."""
-    if value is None or value == [] or value == "":
+def shown(value: Any, field: str | None = None) -> str:
+    """A value from a snapshot as text ("—" for none); ``field`` (its name in the snapshot)
+    names languages as people call them ("es" → "español")."""
+    if value is None or value == [] or value == "" or value == {}:
         return "—"
+    base = (field or "").partition(".")[0]
+    if base in LANGUAGE_FIELDS and isinstance(value, str):
+        return language_name(value)
+    if base in PER_LANGUAGE and isinstance(value, dict):
+        return "; ".join(f"{language_name(key)}: {shown(item)}" for key, item in value.items())
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
     if isinstance(value, list):
@@ -154,6 +181,28 @@ def _choices(form: LocationForm) -> None:
         form.categories.choices = [SelectChoice(c.code, c.name(language)) for c in categories]
 
 
+def _language_choices(form: LocationForm, location: Location) -> None:
+    """The "written in" choices: our four languages, and the record's own original when it
+    is another one (a text from an import), so saving keeps it."""
+    for language_field in editing.LOCALIZED_TEXTS.values():
+        if language_field not in form:
+            continue
+        languages = list(LOCALES)
+        original = getattr(location, language_field)
+        if original and original not in languages:
+            languages.append(original)
+        form[language_field].choices = [
+            SelectChoice("", "—"),
+            *(SelectChoice(code, language_name(code)) for code in languages),
+        ]
+
+
+def _kept_texts(location: Location, texts_field: str) -> dict[str, str]:
+    """The record's texts in languages the form does not show: kept as they are."""
+    texts = getattr(location, texts_field) or {}
+    return {code: text for code, text in texts.items() if code not in LOCALES}
+
+
 def _fill(form: LocationForm, location: Location) -> None:
     """The form as the record is now (GET, or after a stale edit's reload)."""
     position = location.position
@@ -176,7 +225,13 @@ def _fill(form: LocationForm, location: Location) -> None:
         "categories": [category.code for category in location.categories],
         "status": location.status.value,
         "hours_confirmed": location.hours_confirmed,
+        "protection_phone": location.protection_phone or "",
     }
+    for texts_field, language_field in editing.LOCALIZED_TEXTS.items():
+        texts = getattr(location, texts_field) or {}
+        for language in LOCALES:
+            values[text_field(texts_field, language)] = texts.get(language, "")
+        values[language_field] = getattr(location, language_field) or ""
     for name, value in values.items():
         if name in form:
             getattr(form, name).data = value
@@ -292,7 +347,27 @@ def _check(form: LocationForm, location: Location, now: dt.datetime) -> Checked:
             day: [str(PROBLEMS[problem]) for problem in found] for day, found in problems.items()
         }
         changes["opening_hours"] = hours
+    if has("protection_phone"):
+        number = (form.protection_phone.data or "").strip() or None
+        problem = editing.check_protection_phone(location.organization.kind, number)
+        if problem is not None:
+            _add_error(form, "protection_phone", problem)
+        changes["protection_phone"] = number
+    for texts_field, language_field in editing.LOCALIZED_TEXTS.items():
+        if not has(language_field):
+            continue
+        texts = {**_kept_texts(location, texts_field), **form.texts(texts_field)}
+        original, problem = editing.original_language(texts, form[language_field].data or None)
+        if problem is not None:
+            _add_error(form, language_field, problem)
+        changes[texts_field] = texts
+        changes[language_field] = original
     return checked
+
+
+def _add_error(form: LocationForm, name: str, problem: editing.Problem) -> None:
+    """The service's ``problem`` worded beside the field ``name``."""
+    form[name].errors = [*form[name].errors, str(PROBLEMS[problem])]
 
 
 def _enum(kind: Any, value: Any) -> Any:
@@ -321,6 +396,7 @@ def _render(location: Location, form: LocationForm, status: int = 200, **extra: 
         "hours_problems": {},
         "conflicts": [],
         "full_form": "name" in form,
+        "consular": editing.is_consular_office(location),
         "field_label": field_label,
         "shown": shown,
         **extra,
@@ -338,6 +414,7 @@ def location_edit(location_id: int):
     form = LocationForm()
     form.restrict_to(allowed)
     _choices(form)
+    _language_choices(form, location)
     if request.method == "GET":
         _fill(form, location)
         return _render(location, form)
@@ -372,6 +449,13 @@ def location_edit(location_id: int):
         return _render(location, form, 409, conflicts=conflicts, stale=stale)
     except editing.FieldsNotAllowed:
         refuse(user, Action.EDIT, location)
+    except editing.ChangesRefused as refused:
+        # _check words these before saving; this is the service's own guard (nothing written).
+        db.session.rollback()
+        for name, problem in refused.problems.items():
+            if name in form:
+                _add_error(form, name, problem)
+        return _render(_location_or_404(location_id), form, 400)
     db.session.commit()
     public_url = url_for("public.place", location_id=location.id)
     flash(

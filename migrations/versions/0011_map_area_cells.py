@@ -24,7 +24,7 @@ down_revision = "0010"
 branch_labels = None
 depends_on = None
 
-# Must match directory.places.map_area.CELL_LEVELS.
+# With 0014's level 16, must match directory.places.map_area.CELL_LEVELS.
 LEVELS = (6, 8, 10, 12, 14)
 _LEVELS_SQL = "(VALUES " + ", ".join(f"({level})" for level in LEVELS) + ") AS levels(level)"
 
