@@ -8,7 +8,7 @@ import random
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select, text
+from sqlalchemy import Float, func, select, text
 
 from directory.db import Cost, OrganizationKind
 from directory.places.filters import LocationFilters
@@ -70,6 +70,40 @@ def test_order_is_exact_at_sparse_points_far_from_any_data(scattered, lon, lat, 
     results = find_nearest(scattered, NearestQuery(position, limit=limit), at=NOON_UTC)
     expected = _distances_by_brute_force(scattered, position, limit)
     assert [r.distance_m for r in results] == pytest.approx(expected, rel=1e-9)
+
+
+@settings(
+    max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    lon=st.floats(min_value=-180, max_value=180, allow_nan=False),
+    lat=st.floats(min_value=-89.9, max_value=89.9, allow_nan=False),
+    dlon=st.floats(min_value=-40, max_value=40, allow_nan=False),
+    dlat=st.floats(min_value=-30, max_value=30, allow_nan=False),
+)
+def test_the_sphere_gap_at_a_latitude_bounds_what_postgis_measures(
+    db_session, lon, lat, dlon, dlat
+):
+    """``sphere_gap`` (the exactness proof's bound at the search's latitude) against
+    PostGIS's own distances: the spheroid distance is never shorter than the sphere's by more
+    than it says, for pairs near and far, across the equator and near the poles."""
+    from geo.nearest import sphere_gap
+
+    there = LonLat((lon + dlon + 180) % 360 - 180, max(-89.9, min(89.9, lat + dlat)))
+    origin, other = point_geography(LonLat(lon, lat)), point_geography(there)
+    spheroid, sphere = db_session.execute(
+        select(func.ST_Distance(origin, other), origin.op("<->", return_type=Float)(other))
+    ).one()
+    assert spheroid >= sphere * (1 - sphere_gap(lat, spheroid)) - 1e-6
+
+
+def test_the_sphere_gap_is_tighter_away_from_the_equator():
+    from geo.nearest import SPHERE_GAP, sphere_gap
+
+    assert sphere_gap(0.0, 100_000) <= SPHERE_GAP
+    assert sphere_gap(30.0, 100_000) < sphere_gap(20.0, 100_000) < sphere_gap(0.0, 100_000)
+    # A reach that spans the equator gets the equator's bound, whichever side.
+    assert sphere_gap(5.0, 2_000_000) == sphere_gap(-5.0, 2_000_000) == sphere_gap(0.0, 1.0)
 
 
 def test_ties_at_one_distance_come_by_id_whichever_the_path(db_session):

@@ -119,6 +119,7 @@ def find_nearby_places(
             lambda candidates: session.execute(fast, {**values, "candidates": candidates}).all(),
             lambda: session.execute(exact, values).all(),
             limit=query.limit,
+            latitude=lat,
         )
 
     found = _search(query, within, key=lambda row: row.id)
@@ -251,7 +252,7 @@ def nearest_rows(
         )
         return list(session.execute(statement.options(*options)).all())
 
-    return _walk(candidates_statement, exact_statement, limit=limit)
+    return _walk(candidates_statement, exact_statement, limit=limit, latitude=position.lat)
 
 
 def _walk(
@@ -259,16 +260,20 @@ def _walk(
     exact: Callable[[], Sequence[Row[Any]]],
     *,
     limit: int,
+    latitude: float,
 ) -> list[Row[Any]]:
     """The fast path's tries, then the exact search: ``with_candidates(n)`` runs
-    ``geo.nearest.nearest_candidates`` with ``n`` candidates, ``exact()`` ``nearest``."""
+    ``geo.nearest.nearest_candidates`` with ``n`` candidates, ``exact()`` ``nearest``;
+    ``latitude`` is the search's (how close sphere and spheroid are there)."""
     candidates = limit + EXTRA_CANDIDATES
     while candidates <= MAX_CANDIDATES:
         result = with_candidates(candidates)
         distances = [row.distance_m for row in result]
         bound = result[0].sphere_bound_m if result else None
         count = result[0].candidate_count if result else None
-        if candidates_are_enough(distances, bound, count, limit=limit, candidates=candidates):
+        if candidates_are_enough(
+            distances, bound, count, limit=limit, candidates=candidates, latitude=latitude
+        ):
             return list(result)
         candidates *= GROWTH
     return list(exact())
