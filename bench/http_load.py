@@ -188,9 +188,9 @@ def add_places(url: str, count: int, seed: int) -> float:
 def settle(url: str) -> float:
     """VACUUM ANALYZE the freshly loaded tables, as autovacuum would soon after a load.
 
-    Measured before it, the first figures ran beside autovacuum's pass over a million new
-    rows (and set each page's hint bits on first read): the filtered nearest search gave
-    5 req/s in that run and 100 req/s on the same data once settled."""
+    Without it, the filtered nearest search gave 5 req/s in a full run and 100 req/s on the
+    same data vacuumed (likely cause: autovacuum's first pass over a million new rows
+    beside the first figures, and hint bits set on first reads)."""
     started = time.perf_counter()
     engine = create_engine(sqlalchemy_url(url), isolation_level="AUTOCOMMIT", poolclass=NullPool)
     with engine.connect() as connection:
