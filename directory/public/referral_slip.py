@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import abort, make_response, render_template, request, url_for
@@ -32,10 +31,10 @@ from directory.consular.slip import slip_partner
 from directory.db import LocalizedText, PositionPrecision, db
 from directory.i18n.selection import current_language, known_language
 from directory.places.models import Location
-from directory.places.opening_hours import week_lines
 from directory.public import public
-from directory.public.formatting import long_date, time_of_day, timezone_city
+from directory.public.formatting import long_date, timezone_city
 from directory.web import http
+from directory.web.partner_rows import hours_lines
 
 # Paper is read later: a slip is not a search and the same for everyone, like the office
 # page it comes from; but nobody should find a slip through a search engine.
@@ -88,48 +87,6 @@ def where(location: Location, language: str) -> str:
     country (an address alone may not name the town)."""
     parts = [location.address, location.city, location.admin_area, location.country.name(language)]
     return ", ".join(part for part in parts if part)
-
-
-def _day_names() -> dict[str, str]:
-    return {
-        "mo": _("Monday"),
-        "tu": _("Tuesday"),
-        "we": _("Wednesday"),
-        "th": _("Thursday"),
-        "fr": _("Friday"),
-        "sa": _("Saturday"),
-        "su": _("Sunday"),
-    }
-
-
-NEXT_DAY = {"mo": "tu", "tu": "we", "we": "th", "th": "fr", "fr": "sa", "sa": "su"}
-
-
-def hours_lines(hours: dict[str, Any] | None) -> list[str]:
-    """The weekly hours as lines of text, as the place page writes them (the same
-    messages): "Monday to Friday: 08:00–16:00". Empty when the hours are not known."""
-    if hours is None:
-        return []
-    if hours.get("always"):
-        return [_("24 hours, every day")]
-    names = _day_names()
-    lines = []
-    for line in week_lines(hours):
-        if line.last == NEXT_DAY.get(line.first):
-            days = _("%(first)s and %(last)s:", first=names[line.first], last=names[line.last])
-        elif line.last != line.first:
-            days = _("%(first)s to %(last)s:", first=names[line.first], last=names[line.last])
-        else:
-            days = _("%(day)s:", day=names[line.first])
-        if line.ranges:
-            times = ", ".join(
-                _("%(opens)s–%(closes)s", opens=time_of_day(start), closes=time_of_day(end))
-                for start, end in line.ranges
-            )
-        else:
-            times = _("closed")
-        lines.append(f"{days} {times}")
-    return lines
 
 
 def directions_url(location: Location) -> str | None:

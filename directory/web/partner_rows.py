@@ -49,13 +49,13 @@ def _day_names() -> dict[str, str]:
 NEXT_DAY = {"mo": "tu", "tu": "we", "we": "th", "th": "fr", "fr": "sa", "sa": "su"}
 
 
-def hours_text(hours: dict[str, Any] | None, timezone: str) -> str | None:
-    """A weekly schedule in one line, Monday first, in the place's own time, as the place
-    page writes it (``templates/place.html``); ``None`` when the hours are not known."""
+def hours_lines(hours: dict[str, Any] | None) -> list[str]:
+    """The weekly hours as lines of text, Monday first, as the place page writes them (the
+    same messages): "Monday to Friday: 08:00–16:00". Empty when the hours are not known."""
     if hours is None:
-        return None
+        return []
     if hours.get("always"):
-        return _("24 hours, every day")
+        return [_("24 hours, every day")]
     names = _day_names()
     lines = []
     for line in week_lines(hours):
@@ -78,8 +78,18 @@ def hours_text(hours: dict[str, Any] | None, timezone: str) -> str | None:
         else:
             times = _("closed")
         lines.append(f"{days} {times}")
+    return lines
+
+
+def hours_text(hours: dict[str, Any] | None, timezone: str) -> str | None:
+    """A weekly schedule in one line, in the place's own time (``hours_lines`` and the
+    zone, as the place page writes it); ``None`` when the hours are not known."""
+    if hours is None:
+        return None
+    if hours.get("always"):
+        return _("24 hours, every day")
     zone = _("%(city)s time", city=_zone_city(timezone))
-    return f"{LIST_SEPARATOR.join(lines)} ({zone})"
+    return f"{LIST_SEPARATOR.join(hours_lines(hours))} ({zone})"
 
 
 def _zone_city(timezone: str) -> str:
