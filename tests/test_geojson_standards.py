@@ -29,8 +29,6 @@ from __future__ import annotations
 import inspect
 import json
 import re
-import shutil
-import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -50,6 +48,7 @@ from directory.corridors.services import route_drawing
 from directory.places import map_area
 from directory.places.models import Country
 from tests import factories
+from tests.gdal import gdal_faults
 
 MAX_DECIMALS = 6  # RFC 7946, section 11.2: about 10 cm
 
@@ -140,40 +139,6 @@ def bbox_faults(body: dict) -> list[str]:
                 if not (inside and south <= lat <= north):
                     faults.append(f"{where}: [{lon}, {lat}] lies outside its bbox {box}")
                     break
-    return faults
-
-
-def ogrinfo() -> str:
-    found = shutil.which("ogrinfo")
-    if found is None:
-        pytest.fail(
-            "ogrinfo (GDAL) is not installed: `make test` installs it (Debian gdal-bin); "
-            "or run `apt-get install gdal-bin`"
-        )
-    return found
-
-
-def gdal_faults(path: Path, expected_features: int) -> list[str]:
-    """What GDAL says against the file: a warning or error on opening it (the summary, and
-    reading every feature), or a feature count other than ``expected_features``."""
-    faults = []
-    runs = {
-        "summary": [ogrinfo(), "-ro", "-al", "-so", str(path)],
-        "every feature": [ogrinfo(), "-ro", "-q", "-al", str(path)],
-    }
-    outputs = {}
-    for name, command in runs.items():
-        done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
-        said = done.stdout + done.stderr
-        if done.returncode != 0:
-            faults.append(f"ogrinfo ({name}) exited with {done.returncode}: {said[-500:]}")
-        for line in said.splitlines():
-            if re.search(r"warning|error", line, re.IGNORECASE):
-                faults.append(f"ogrinfo ({name}): {line}")
-        outputs[name] = done.stdout
-    counts = re.findall(r"^Feature Count: (\d+)$", outputs["summary"], re.MULTILINE)
-    if counts != [str(expected_features)]:
-        faults.append(f"ogrinfo counts {counts} features, the body holds {expected_features}")
     return faults
 
 

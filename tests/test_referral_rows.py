@@ -4,22 +4,18 @@ distance from where the national is, the office's 24/7 protection line, and priv
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import math
 import re
-import urllib.error
-import urllib.request
 
 import pytest
 from flask import url_for
-from sqlalchemy import select
 
 from directory.cli import SEEDS_DIR
 from directory.consular.services import PartnerQuery, active_district, partners_in_district
 from directory.db import OperationalStatus, OrganizationKind, Population
 from directory.gazetteer.services import load_gazetteer
 from directory.places.filters import LocationFilters
-from directory.places.models import Location, Organization, ServiceCategory
+from directory.places.models import Location, ServiceCategory
 from directory.places.opening_hours import parse
 from geo.coordinates import LonLat
 from tests import factories
@@ -385,45 +381,3 @@ def test_the_api_filters_open_now_and_language(client, referrals):
         ]
     ]
     assert ids == [referrals["shelter"].id]
-
-
-# --- privacy -------------------------------------------------------------------------------
-
-SECRET_TOWN = "Zyxwvutown"
-SECRET_LAT, SECRET_LON = "14.918273", "-92.263544"
-
-
-@pytest.mark.browser
-def test_a_typed_place_leaves_no_trace_in_the_logs(live_app_factory, demo_session, caplog, capfd):
-    """The office page's typed place (a town, coordinates) and the API's ``from`` appear in
-    no log line, as for every search (test_privacy.py)."""
-    office_id = demo_session.scalar(
-        select(Location.id)
-        .join(Location.organization)
-        .where(Organization.kind == OrganizationKind.CONSULATE)
-        .where(Organization.sending_country_code == "GT", Location.city == "Tapachula")
-    )
-    assert office_id is not None
-    caplog.set_level(logging.DEBUG)
-    paths = [
-        f"/consulates/{office_id}?q={SECRET_TOWN}",
-        f"/consulates/{office_id}?q={SECRET_LAT},{SECRET_LON}",
-        f"/consulates/{office_id}?q=999{SECRET_LAT},{SECRET_LON}",
-        f"/api/v1/consulates/{office_id}/partners?from={SECRET_LAT},{SECRET_LON}",
-    ]
-    statuses = []
-    with live_app_factory() as server:
-        for path in paths:
-            try:
-                with urllib.request.urlopen(server.url + path) as response:
-                    statuses.append(response.status)
-            except urllib.error.HTTPError as error:
-                statuses.append(error.code)
-    assert statuses == [200, 200, 400, 200]
-    captured = capfd.readouterr()
-    everything = "\n".join(
-        [*(record.getMessage() for record in caplog.records), captured.out, captured.err]
-    )
-    assert f"/consulates/{office_id}?[redacted]" in everything  # the access log did run
-    for secret in (SECRET_TOWN, SECRET_LAT, SECRET_LON):
-        assert secret not in everything
