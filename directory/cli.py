@@ -23,7 +23,7 @@ from directory.consular.districts import (
 from directory.db import db
 from directory.gazetteer.services import load_gazetteer
 from directory.privacy_check import privacy_cli
-from directory.seeding import SeedError, load_demo
+from directory.seeding import SeedError, load_demo, load_reference
 
 SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -85,6 +85,14 @@ def _load_all_or_nothing(what: str, load: Callable[..., Any], path: Path) -> Non
 def seed_demo(seeds_dir: Path) -> None:
     """Load the demo directory. Idempotent: records already present are left as they are."""
     _load_all_or_nothing("Demo data", load_demo, seeds_dir)
+
+
+@seed.command("reference")
+@seeds_dir_option
+def seed_reference(seeds_dir: Path) -> None:
+    """Load the countries, networks and service categories only: what an empty database
+    needs before `flask import`. Idempotent; `flask seed demo` includes it."""
+    _load_all_or_nothing("Reference data", load_reference, seeds_dir)
 
 
 @seed.command("synthetic")

@@ -56,7 +56,7 @@ class SeedReport:
 
     def summary(self) -> str:
         if not any(self.added.values()):
-            return "nothing new: the demo data was already loaded"
+            return "nothing new: it was loaded already"
         return ", ".join(f"{count} {name}" for name, count in self.added.items() if count)
 
 
@@ -70,15 +70,22 @@ class DemoSeeder:
         self.report = SeedReport()
 
     def run(self) -> SeedReport:
-        self.countries()
-        self.networks()
-        self.service_categories()
+        self.reference()
         self.organizations()
         self.session.flush()
         self.locations()
         self.routes()
         self.barriers()
         self.contact_persons()
+        self.session.flush()
+        return self.report
+
+    def reference(self) -> SeedReport:
+        """The vocabulary every record refers to: countries (with their outlines),
+        networks and service categories. An import needs them; the demo records do not."""
+        self.countries()
+        self.networks()
+        self.service_categories()
         self.session.flush()
         return self.report
 
@@ -399,3 +406,11 @@ def load_demo(
 ) -> SeedReport:
     """Add whatever demo records are missing. The caller commits (or rolls back)."""
     return DemoSeeder(session, seeds_dir, progress).run()
+
+
+def load_reference(
+    session: Session, seeds_dir: Path, progress: Progress[Any] = no_progress
+) -> SeedReport:
+    """Add whatever countries, networks and service categories are missing (what an empty
+    database needs before it can import a file). The caller commits (or rolls back)."""
+    return DemoSeeder(session, seeds_dir, progress).reference()

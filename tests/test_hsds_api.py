@@ -34,11 +34,13 @@ from schemathesis.specs.openapi.checks import (
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from directory.hsds import ids, spec
+from directory.db import CONSULAR_KINDS
+from directory.hsds import ids, mapping, spec
 from directory.hsds.api import BASE_PATH, IdIndex
 from directory.places.models import Location, ServiceCategory
 from tests.test_hsds_export import (
     PUBLISHED,
+    public_place,
     published_openapi,
     response_schema,
     validator,
@@ -191,6 +193,24 @@ def test_each_record_by_its_id(client, demo_session):
         assert get_valid(client, f"/taxonomy_terms/{term['id']}", "/taxonomy_terms/{id}") == term
     for taxonomy in get_valid(client, "/taxonomies", "/taxonomies")["contents"]:
         assert get_valid(client, f"/taxonomies/{taxonomy['id']}", "/taxonomies/{id}") == taxonomy
+
+
+def test_a_service_carries_what_a_referral_needs(client, demo_session):
+    consular = public_place(demo_session, *CONSULAR_KINDS)
+    consular.protection_phone = "+52 962 333 3333"
+    consular.admission_rules = {"es": "Personas de su nacionalidad."}
+    consular.admission_rules_language = "es"
+    demo_session.flush()
+    service_id = ids.service_id(consular.id)
+    service = get_valid(client, f"/services/{service_id}", "/services/{id}")
+    assert service["phones"][-1]["number"] == "+52 962 333 3333"
+    assert service["phones"][-1]["description"] == mapping.PROTECTION_LINE
+    assert service["eligibility_description"] == "Personas de su nacionalidad."
+    listed = get_valid(
+        client, f"/services?organization_id={service['organization_id']}", "/services"
+    )
+    (item,) = [item for item in listed["contents"] if item["id"] == service_id]
+    assert item["eligibility_description"] == "Personas de su nacionalidad."
 
 
 def test_lists_with_every_option(client):

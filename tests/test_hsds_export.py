@@ -5,7 +5,7 @@ schema (the published files, kept in directory/hsds/spec, their $refs resolved t
 broken copies of them fail. Then the export of the demo directory validates object by
 object, holds no contact person's data and nothing archived, and its memory stays flat as
 the directory grows. ``HSDS_SCHEMAS``, ``validator`` and ``published_openapi`` are shared
-with tests/test_hsds_api.py.
+with tests/test_hsds_api.py, ``public_place`` with the other HSDS tests.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from directory.accounts.models import ContactPerson
-from directory.db import OrganizationKind, PositionPrecision
-from directory.hsds import export, ids, spec
+from directory.db import CONSULAR_KINDS, OrganizationKind, PositionPrecision
+from directory.hsds import export, ids, mapping, spec
 from directory.hsds.api import PUBLISHED_OPENAPI
 from directory.places.models import Location, Organization
 from geo.coordinates import LonLat
@@ -315,6 +315,66 @@ def test_records_map_as_the_mapping_says(demo_export, demo_session):
     )
     (kind,) = organization["attributes"]
     assert kind["taxonomy_term"]["code"] == location.organization.kind.value
+
+
+def public_place(session: Session, *kinds: OrganizationKind) -> Location:
+    """The first public place (by id) of an organization of one of ``kinds``; a consular
+    office with its sending country, so an import can tell it is one."""
+    query = export.public_locations().where(Organization.kind.in_(kinds))
+    if set(kinds) <= set(CONSULAR_KINDS):
+        query = query.where(Organization.sending_country_code.is_not(None))
+    return session.scalars(query.order_by(Location.id).limit(1)).one()
+
+
+def _service(session: Session, location: Location) -> dict[str, Any]:
+    (service,) = [
+        s for s in exported(session)["services"] if s["id"] == ids.service_id(location.id)
+    ]
+    return service
+
+
+def test_the_referral_fields_are_carried_and_valid(demo_session):
+    """Issue 15's fields: the protection line is one more phone after the voice phones and
+    WhatsApp (the others keep their ids), who is admitted is ``eligibility_description``
+    and what to bring ``application_process``, each in the language it was written in."""
+    consular = public_place(demo_session, *CONSULAR_KINDS)
+    shelter = public_place(demo_session, OrganizationKind.SHELTER)
+    consular.phones = ["+52 962 111 1111", "+52 962 111 2222"]
+    consular.whatsapp = "+52 962 222 2222"
+    consular.protection_phone = None
+    demo_session.flush()
+    without = _service(demo_session, consular)["phones"]
+    assert not any(phone.get("description") == mapping.PROTECTION_LINE for phone in without)
+
+    consular.protection_phone = "+52 962 333 3333"
+    shelter.admission_rules = {"es": "Familias y mujeres solas.", "en": "Families, women."}
+    shelter.admission_rules_language = "en"
+    shelter.what_to_bring = {"es": "Documento de identidad, si lo tiene."}
+    shelter.what_to_bring_language = "es"
+    demo_session.flush()
+
+    service = _service(demo_session, consular)
+    assert [(p["number"], p["type"], p.get("description")) for p in service["phones"]] == [
+        ("+52 962 111 1111", "voice", None),
+        ("+52 962 111 2222", "voice", None),
+        ("+52 962 222 2222", "text", mapping.WHATSAPP),
+        ("+52 962 333 3333", "voice", "24/7 consular protection line"),
+    ]
+    assert [p["id"] for p in service["phones"][:3]] == [p["id"] for p in without]
+    assert "eligibility_description" not in service
+    assert "application_process" not in service
+
+    sheltered = _service(demo_session, shelter)
+    assert sheltered["eligibility_description"] == "Families, women."  # as written
+    assert sheltered["application_process"] == "Documento de identidad, si lo tiene."
+    assert not any(p.get("description") == mapping.PROTECTION_LINE for p in sheltered["phones"])
+
+    for location, body in ((consular, service), (shelter, sheltered)):
+        assert problems("compiled/service.json", body) == []
+        listed = mapping.service_list_object(location)
+        assert problems("compiled/service_list.json", listed) == []
+        for field in ("eligibility_description", "application_process"):
+            assert listed.get(field) == body.get(field)
 
 
 def test_no_contact_person_is_in_the_export(demo_session):

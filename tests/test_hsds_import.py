@@ -3,7 +3,9 @@
 The round trip runs against an EMPTY migrated database that only has the countries and the
 service categories (from the seeds, as ``flask seed demo`` loads them): the demo directory
 exported as HSDS JSON by ``directory.hsds.export`` imports there, and exporting that
-database again gives the same documents once ids are set aside. The specification's own
+database again gives the same documents once ids are set aside. The demo data has none of
+what a referral needs (issue 15), so the exported source is given it first: a consular
+office's protection line, a shelter's admission rules and what to bring. The specification's own
 examples import with notes only (their one location has latitude 100), a dry run applies
 nothing, and a file that breaks the schema is reported in full with nothing applied.
 """
@@ -27,7 +29,13 @@ from sqlalchemy.orm import Session
 
 from directory.accounts.models import AuditEntry, ContactPerson
 from directory.cli import SEEDS_DIR
-from directory.db import OperationalStatus, OrganizationKind, PositionPrecision, db
+from directory.db import (
+    CONSULAR_KINDS,
+    OperationalStatus,
+    OrganizationKind,
+    PositionPrecision,
+    db,
+)
 from directory.hsds import export, ids, mapping, spec
 from directory.hsds.importer import (
     HoursNotWeekly,
@@ -48,6 +56,7 @@ from tests.conftest import (
     _rolled_back_session,
     make_test_app,
 )
+from tests.test_hsds_export import public_place
 
 EXAMPLES = spec.EXAMPLES_DIR
 
@@ -88,10 +97,52 @@ def empty_session(empty_app: Flask) -> Iterator[Session]:
         yield session
 
 
+def _add_referral_fields(session: Session) -> dict[str, dict[str, Any]]:
+    """A consular office's place gets a protection line (and what to bring), a shelter's its
+    admission rules and what to bring, in Spanish (the import's language): the fields each
+    record must have after the round trip, by external id. The caller rolls them back."""
+    consular = public_place(session, *CONSULAR_KINDS)
+    shelter = public_place(session, OrganizationKind.SHELTER)
+    consular.protection_phone = "+52 962 626 1111"
+    consular.what_to_bring = {"es": "Pasaporte o acta de nacimiento, si los tiene."}
+    consular.what_to_bring_language = "es"
+    shelter.admission_rules = {"es": "Familias y mujeres con sus hijos."}
+    shelter.admission_rules_language = "es"
+    shelter.what_to_bring = {"es": "Documento de identidad, si lo tiene."}
+    shelter.what_to_bring_language = "es"
+    session.flush()
+    fields = (
+        "phones",
+        "whatsapp",
+        "protection_phone",
+        "admission_rules",
+        "admission_rules_language",
+        "what_to_bring",
+        "what_to_bring_language",
+    )
+    return {
+        location.external_id: {name: getattr(location, name) for name in fields}
+        for location in (consular, shelter)
+    }
+
+
+def _referral_fields(session: Session, expected: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The fields of ``expected``'s records as ``session`` holds them."""
+    found = {}
+    for external_id, fields in expected.items():
+        location = session.scalars(
+            select(Location).where(Location.external_id == external_id)
+        ).one()
+        found[external_id] = {name: getattr(location, name) for name in fields}
+    return found
+
+
 @pytest.fixture(scope="module")
 def demo_export(demo_app: Flask) -> dict[str, Any]:
-    """The demo directory's HSDS export, and what it says of its organizations."""
+    """The demo directory's HSDS export (with the referral fields added, rolled back after),
+    what it says of its organizations, and the referral fields by external id."""
     with demo_app.app_context():
+        referral = _add_referral_fields(db.session)
         text = "".join(export.export_json(db.session))
         people = [
             value
@@ -105,7 +156,12 @@ def demo_export(demo_app: Flask) -> dict[str, Any]:
         }
         db.session.rollback()
         db.session.remove()
-    return {"text": text, "people": people, "organizations": organizations}
+    return {
+        "text": text,
+        "people": people,
+        "organizations": organizations,
+        "referral": referral,
+    }
 
 
 def _write(tmp_path: Path, document: Any, name: str = "dataset.json") -> Path:
@@ -173,6 +229,12 @@ def test_the_demo_export_round_trips_through_an_empty_database(
         for o in empty_session.scalars(select(Organization))
     }
     assert imported == demo_export["organizations"]
+    # So did what a referral needs, on the consulate's and the shelter's place.
+    services = json.dumps(first["services"], ensure_ascii=False)
+    assert mapping.PROTECTION_LINE in services
+    assert "eligibility_description" in services
+    assert "application_process" in services
+    assert _referral_fields(empty_session, demo_export["referral"]) == demo_export["referral"]
 
     # Provenance and audit: one batch, every record created by it, audited.
     batch = empty_session.scalars(select(ImportBatch)).one()
@@ -200,6 +262,7 @@ def demo_package(demo_app: Flask, tmp_path_factory: pytest.TempPathFactory) -> P
     """The demo directory as the HSDS tabular package (a folder of CSV files)."""
     folder = tmp_path_factory.mktemp("hsds") / "package"
     with demo_app.app_context():
+        _add_referral_fields(db.session)
         write_tabular(db.session, folder)
         db.session.rollback()
         db.session.remove()
@@ -214,6 +277,7 @@ def test_the_tabular_package_round_trips_too(empty_session, demo_package, demo_e
     second = json.loads("".join(export.export_json(empty_session)))
     assert normalized(second) == normalized(first)
     assert owners(second) == owners(first)
+    assert _referral_fields(empty_session, demo_export["referral"]) == demo_export["referral"]
 
 
 def test_a_dry_run_applies_nothing(empty_session, demo_export, tmp_path):
@@ -256,6 +320,112 @@ def test_what_a_feed_does_not_say_is_kept(empty_session, tmp_path):
     assert (report.added, report.updated, report.unchanged) == (0, 0, 2)
     assert empty_session.scalars(select(Organization.kind)).one() == OrganizationKind.SHELTER
     assert location.position_precision == PositionPrecision.EXACT
+
+
+def _protection_line(number: str) -> dict[str, Any]:
+    return {
+        "id": ids.hsds_id("phone", f"test:{number}"),
+        "number": number,
+        "type": "voice",
+        "description": mapping.PROTECTION_LINE,
+    }
+
+
+def _consulate_dataset() -> dict[str, Any]:
+    """The small dataset as Mexico's consulate in Tecún Umán, with a protection line, who
+    is admitted and what to bring."""
+    document = _small_dataset()
+    organization = document["organizations"][0]
+    organization["name"] = "Consulado de México en Tecún Umán"
+    organization["attributes"][0]["taxonomy_term_id"] = mapping.kind_term(
+        OrganizationKind.CONSULATE
+    )["id"]
+    organization["attributes"][0]["value"] = "MX"
+    service = document["services"][0]
+    service["phones"].append(_protection_line("+502 7776 9999"))
+    service["eligibility_description"] = "Personas mexicanas y sus familias."
+    service["application_process"] = "Pasaporte o acta de nacimiento."
+    return document
+
+
+def test_a_consulates_protection_line_and_texts_come_back(empty_session, tmp_path):
+    document = _consulate_dataset()
+    report = import_hsds(empty_session, _write(tmp_path, document), apply=True)
+    assert (report.problems, report.added) == ([], 2)
+    location = empty_session.scalars(select(Location)).one()
+    assert location.organization.kind == OrganizationKind.CONSULATE
+    assert location.protection_phone == "+502 7776 9999"
+    assert location.phones == ["+502 7776 8416"]  # the line is not an ordinary phone too
+    assert (location.admission_rules, location.admission_rules_language) == (
+        {"es": "Personas mexicanas y sus familias."},
+        "es",
+    )
+    assert (location.what_to_bring, location.what_to_bring_language) == (
+        {"es": "Pasaporte o acta de nacimiento."},
+        "es",
+    )
+
+    # A feed that says none of them leaves them as they are.
+    bare = copy.deepcopy(document)
+    service = bare["services"][0]
+    service["phones"] = service["phones"][:1]
+    del service["eligibility_description"], service["application_process"]
+    report = import_hsds(empty_session, _write(tmp_path, bare), apply=True)
+    assert (report.added, report.updated, report.unchanged) == (0, 0, 2)
+    assert location.protection_phone == "+502 7776 9999"
+    assert location.admission_rules == {"es": "Personas mexicanas y sus familias."}
+
+    # A text already held in some language is left as it is, whatever the file's language.
+    location.what_to_bring = {"es": "Pasaporte.", "en": "Pasaporte o acta de nacimiento."}
+    location.what_to_bring_language = "es"
+    empty_session.flush()
+    report = import_hsds(empty_session, _write(tmp_path, document), apply=True, language="fr")
+    assert (report.added, report.updated, report.unchanged) == (0, 0, 2)
+    assert location.what_to_bring_language == "es"
+
+    # New texts and a new line replace the old, through an audited edit.
+    service = document["services"][0]
+    service["phones"][-1]["number"] = "+502 7776 0000"
+    service["eligibility_description"] = "Personas mexicanas."
+    report = import_hsds(empty_session, _write(tmp_path, document), apply=True)
+    assert (report.added, report.updated, report.unchanged) == (0, 1, 1)
+    assert location.protection_phone == "+502 7776 0000"
+    assert location.admission_rules == {"es": "Personas mexicanas."}
+    assert location.what_to_bring == {"es": "Pasaporte.", "en": "Pasaporte o acta de nacimiento."}
+    entry = empty_session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "update", AuditEntry.entity == "locations")
+    ).one()
+    assert entry.after["protection_phone"] == "+502 7776 0000"
+
+
+def test_a_protection_line_on_a_shelter_stays_an_ordinary_phone(empty_session, english, tmp_path):
+    document = _small_dataset()
+    service = document["services"][0]
+    service["phones"].append(_protection_line("+502 7776 9999"))
+    service["eligibility_description"] = "Families and women with their children."
+    service["application_process"] = "An identity document, if you have one."
+    report = import_hsds(empty_session, _write(tmp_path, document), apply=True, language="en")
+    assert report.problems == []
+    location = empty_session.scalars(select(Location)).one()
+    assert location.organization.kind == OrganizationKind.SHELTER
+    assert location.protection_phone is None
+    assert location.phones == ["+502 7776 8416", "+502 7776 9999"]
+    notes = [str(note.message) for note in report.notes]
+    assert (
+        "Location “Casa del Migrante Tecún Umán” ("
+        + document["locations"][0]["id"]
+        + "): “+502 7776 9999” is described as a 24/7 consular protection line, but only a "
+        "consulate's or an embassy's places have one: kept as an ordinary phone."
+    ) in notes
+    # The texts in the language the import was told they are in (--texts-in).
+    assert (location.admission_rules, location.admission_rules_language) == (
+        {"en": "Families and women with their children."},
+        "en",
+    )
+    assert (location.what_to_bring, location.what_to_bring_language) == (
+        {"en": "An identity document, if you have one."},
+        "en",
+    )
 
 
 def _small_dataset() -> dict[str, Any]:

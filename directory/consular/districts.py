@@ -31,7 +31,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,7 +40,11 @@ from typing import Any
 from geoalchemy2.elements import WKBElement
 from geoalchemy2.shape import to_shape
 from sqlalchemy import (
+    ARRAY,
+    Integer,
     Select,
+    any_,
+    bindparam,
     case,
     delete,
     func,
@@ -189,6 +193,53 @@ def _without_jit(session: Session) -> Iterator[None]:
     session.execute(text("SET LOCAL jit = off"))
     yield
     session.execute(select(func.set_config("jit", previous, True)))
+
+
+def groups_of_offices(session: Session, moved: Mapping[int, Iterable[str]]) -> list[Group]:
+    """The groups that a bulk change (an import) must recompute: for each active consular
+    office among ``moved`` (location id → the host countries it was in before; empty for a
+    new office), every nationality it serves, in its host country and in the former ones.
+    Ids of other places are ignored, so the caller need not know which rows are offices."""
+    if not moved:
+        return []
+    ids = bindparam("office_ids", list(moved), type_=ARRAY(Integer))
+    own = (
+        _active_consular()
+        .with_only_columns(
+            Location.id,
+            Organization.sending_country_code.label("nationality"),
+            Location.country_code,
+        )
+        .where(Location.id == any_(ids))
+    )
+    joint = (
+        _active_consular()
+        .with_only_columns(
+            Location.id,
+            organization_nationalities.c.country_code.label("nationality"),
+            Location.country_code,
+        )
+        .join(
+            organization_nationalities,
+            organization_nationalities.c.organization_id == Organization.id,
+        )
+        .where(Location.id == any_(ids))
+    )
+    found = {
+        Group(nationality, host)
+        for location_id, nationality, current in session.execute(union(own, joint))
+        for host in {current, *moved[location_id]}
+    }
+    return sorted(found)
+
+
+def recompute_groups(session: Session, groups_: Iterable[Group]) -> DistrictReport:
+    """Recompute each of ``groups_`` (official districts kept, as always)."""
+    report = DistrictReport()
+    with _without_jit(session):
+        for group in groups_:
+            report.add(_recompute_group(session, group))
+    return report
 
 
 def recompute_group(session: Session, nationality: str, host_code: str) -> DistrictReport:

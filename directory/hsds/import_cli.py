@@ -27,25 +27,12 @@ from directory.hsds.importer import (
     import_dataset,
     read_dataset,
 )
-from directory.imports.cli import counts_line, problem_line
-from directory.imports.report import ImportReport
+from directory.imports.cli import counts_line, print_report
 
 
 def _progress_bar(items: Sequence[Any], label: str) -> Iterable[Any]:
     with click.progressbar(items, label=f"  {label:<14}", show_pos=True) as bar:
         yield from bar
-
-
-def _print(report: ImportReport) -> None:
-    for note in report.notes:
-        click.echo(_("Note: %(note)s", note=problem_line(note)))
-    for problem in report.problems:
-        click.echo(problem_line(problem), err=True)
-    if report.problems:
-        click.echo(
-            _("%(count)s problems: nothing was applied.", count=len(report.problems)), err=True
-        )
-    click.echo(counts_line(report, applied=report.applied))
 
 
 @import_group.command("hsds")
@@ -83,7 +70,7 @@ def import_hsds(path: Path, apply_: bool, source: str | None, texts_in: str, lan
             filename=path.name,
             language=texts_in,
         )
-        _print(report)
+        print_report(report)
         if report.problems:
             db.session.rollback()
             raise SystemExit(1)
@@ -103,7 +90,7 @@ def import_hsds(path: Path, apply_: bool, source: str | None, texts_in: str, lan
             )
             if applied.problems:
                 db.session.rollback()
-                _print(applied)
+                print_report(applied)
                 raise SystemExit(1)
             db.session.commit()
         except SystemExit:
@@ -115,3 +102,5 @@ def import_hsds(path: Path, apply_: bool, source: str | None, texts_in: str, lan
             )
             raise SystemExit(1) from None
         click.echo(counts_line(applied, applied=True))
+        if districts := applied.districts_text():
+            click.echo(districts)

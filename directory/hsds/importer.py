@@ -13,7 +13,8 @@ export maps ours out (``directory.hsds.mapping``): an HSDS
 organization becomes an Organization (its kind from our "organization kinds" attribute,
 civil_society when absent), each HSDS location with usable coordinates in one of our
 countries becomes a Location carrying what its services say (categories, phones, hours,
-languages, status, cost, verification date). What cannot be placed (the specification's
+languages, status, cost, verification date, who is admitted and what to bring, and a
+consular office's 24/7 protection line). What cannot be placed (the specification's
 own example has latitude 100) is left out with a note, never silently: the rest imports.
 
 The apply runs in one transaction (a savepoint the dry run rolls back): the caller commits.
@@ -43,6 +44,7 @@ from referencing.jsonschema import DRAFT202012
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from directory.consular.districts import groups_of_offices, recompute_groups
 from directory.db import (
     CONSULAR_KINDS,
     Cost,
@@ -64,11 +66,14 @@ from directory.hsds.tabular import (
     object_schema,
     read_tabular,
 )
+from directory.imports.checking import reference_data_problem
 from directory.imports.csv_reading import message
 from directory.imports.models import ImportBatch, ImportKind, ImportStatus
 from directory.imports.report import ImportReport, Problem
 from directory.io.csv_files import slugify
 from directory.io.loading import Progress, no_progress
+from directory.places.editing import Problem as EditingProblem
+from directory.places.editing import check_protection_phone
 from directory.places.models import Country, Location, Organization, ServiceCategory
 from directory.places.placement import PlacementError, check_placement, country_at
 from directory.records import apply_edit, create_record
@@ -84,6 +89,13 @@ KIND_CODES: Final = frozenset(kind.value for kind in OrganizationKind)
 PRECISION_CODES: Final = frozenset(precision.value for precision in PositionPrecision)
 COST_CODES: Final = frozenset(cost.value for cost in Cost)
 EXTERNAL_ID_LENGTH: Final = 160
+# Our per-language texts a service carries, by the Place value that holds the file's text:
+# (texts field, the field of the language it was written in).
+TEXT_FIELDS: Final[dict[str, tuple[str, str]]] = {
+    "notes_text": ("notes", "notes_language"),
+    "admission_rules_text": ("admission_rules", "admission_rules_language"),
+    "what_to_bring_text": ("what_to_bring", "what_to_bring_language"),
+}
 
 NOT_JSON = _l("Not a readable JSON file: %(reason)s")
 NOT_HSDS = _l(
@@ -147,6 +159,14 @@ SENDING_COUNTRY_FROM_NAME = _l(
 NO_SENDING_COUNTRY = _l(
     "Organization “%(name)s” (%(id)s) is a consular office, but the country it belongs to "
     "cannot be told: imported as a government office."
+)
+PROTECTION_LINE_NOT_CONSULAR = _l(
+    "Location “%(name)s” (%(id)s): “%(number)s” is described as a 24/7 consular protection "
+    "line, but only a consulate's or an embassy's places have one: kept as an ordinary phone."
+)
+PROTECTION_LINE_NOT_A_PHONE = _l(
+    "Location “%(name)s” (%(id)s): the protection line “%(number)s” is not one phone number "
+    "with its country code: kept as an ordinary phone."
 )
 CONTACTS_DROPPED = _l(
     "%(count)s contacts (persons) left out: contact persons are never imported from a feed."
@@ -430,6 +450,9 @@ class Place:
     category_codes: list[str]
     position: LonLat
     precision_stated: bool = False  # else the default (city) applies to a new record only
+    # The phone the file describes as a 24/7 consular protection line (``mapping.
+    # PROTECTION_LINE``): whether it is one is told by the organization's kind, when applied.
+    protection_line: str | None = None
 
 
 @dataclass
@@ -692,7 +715,9 @@ class Mapper:
                     self.unknown_categories[code] = self.unknown_categories[code] + 1
                 elif code not in categories:
                     categories.append(code)
-        values.update(self._contact_points(location, services))
+        contact_points = self._contact_points(location, services)
+        protection_line = contact_points.pop("protection_line")
+        values.update(contact_points)
         values.update(self._hours(location, services, note))
         values.update(self._service_texts(services, organization))
         external = _text(location.get("external_identifier"))
@@ -712,6 +737,7 @@ class Mapper:
             categories,
             position,
             precision_stated,
+            protection_line,
         )
 
     def _sub(
@@ -734,6 +760,7 @@ class Mapper:
     ) -> dict[str, Any]:
         phones: list[str] = []
         whatsapp: str | None = None
+        protection_line: str | None = None
         for phone in self._sub("phone", location, services):
             if phone.get("contact_id"):
                 continue  # a person's number: never imported
@@ -742,8 +769,11 @@ class Mapper:
                 continue
             if phone.get("extension") not in (None, ""):
                 number = f"{number} ext. {phone['extension']}"
-            described = _folded(str(phone.get("description") or ""))
-            if whatsapp is None and phone.get("type") == "text" and "whatsapp" in described:
+            description = str(phone.get("description") or "").strip()
+            described = _folded(description)
+            if protection_line is None and description == mapping.PROTECTION_LINE:
+                protection_line = number
+            elif whatsapp is None and phone.get("type") == "text" and "whatsapp" in described:
                 whatsapp = number
             elif number not in phones:
                 phones.append(number)
@@ -757,7 +787,13 @@ class Mapper:
         email = next(
             (str(s["email"]).strip() for s in services if "@" in str(s.get("email") or "")), None
         )
-        return {"phones": phones, "whatsapp": whatsapp, "languages": languages, "email": email}
+        return {
+            "phones": phones,
+            "whatsapp": whatsapp,
+            "languages": languages,
+            "email": email,
+            "protection_line": protection_line,
+        }
 
     def _hours(
         self, location: dict[str, Any], services: list[dict[str, Any]], note: Any
@@ -781,13 +817,25 @@ class Mapper:
     def _service_texts(
         self, services: list[dict[str, Any]], organization: dict[str, Any]
     ) -> dict[str, Any]:
-        values: dict[str, Any] = {"cost": None, "verified_at": None, "notes_text": ""}
+        """Cost, verification date and the texts of a location's services: notes (the
+        first service's description, unless it is only the organization's), who is admitted
+        (``eligibility_description``) and what to bring (``application_process``), each the
+        first a service gives; "" when none does."""
+        values: dict[str, Any] = {"cost": None, "verified_at": None}
+        values.update(dict.fromkeys(TEXT_FIELDS, ""))
         if not services:
             return values
         first = services[0]
         description = str(first.get("description") or "").strip()
         if description and description != str(organization.get("description") or "").strip():
             values["notes_text"] = description
+        for key, hsds_field in (
+            ("admission_rules_text", "eligibility_description"),
+            ("what_to_bring_text", "application_process"),
+        ):
+            values[key] = next(
+                (text for s in services if (text := str(s.get(hsds_field) or "").strip())), ""
+            )
         for service in services:
             values["cost"] = values["cost"] or self._cost(service)
             assured = service.get("assured_date")
@@ -905,12 +953,16 @@ class _Applier:
 
     def location(self, place: Place, organization: Organization, existing: Location | None) -> None:
         values = dict(place.values)
-        notes_text = values.pop("notes_text")
+        texts = {key: values.pop(key) for key in TEXT_FIELDS}
         values["organization_id"] = organization.id
         values["categories"] = [self.categories[code] for code in place.category_codes]
-        if notes_text:
-            values["notes"] = {self.language: notes_text}
-            values["notes_language"] = self.language
+        for key, text in texts.items():
+            if text:
+                texts_field, language_field = TEXT_FIELDS[key]
+                values[texts_field] = {self.language: text}
+                values[language_field] = self.language
+        if place.protection_line is not None:
+            self._protection_line(place, organization, values)
         if existing is None:
             record = Location(
                 external_id=place.external_id,
@@ -927,10 +979,35 @@ class _Applier:
             values["point"] = place.position.to_wkt_element()
         if not place.precision_stated:
             values.pop("position_precision")
-        if notes_text and notes_text in (existing.notes or {}).values():
-            values.pop("notes")
-            values.pop("notes_language")
+        for key, text in texts.items():
+            texts_field, language_field = TEXT_FIELDS[key]
+            if text and text in (getattr(existing, texts_field) or {}).values():
+                values.pop(texts_field)  # already there, in some language: left as it is
+                values.pop(language_field)
         self._update(existing, values)
+
+    def _protection_line(
+        self, place: Place, organization: Organization, values: dict[str, Any]
+    ) -> None:
+        """The protection line the file gives, as the workspace would take it
+        (``editing.check_protection_phone``): a consular office's ``protection_phone``;
+        on any other place, or when it is not one phone number, an ordinary phone, with a
+        note. A file without one leaves the line the record has."""
+        number = place.protection_line
+        problem = check_protection_phone(OrganizationKind(organization.kind), number)
+        if problem is None:
+            values["protection_phone"] = number
+            return
+        template = (
+            PROTECTION_LINE_NOT_CONSULAR
+            if problem == EditingProblem.NOT_CONSULAR
+            else PROTECTION_LINE_NOT_A_PHONE
+        )
+        self.report.notes.append(
+            Problem(None, None, message(template, name=place.name, id=place.hsds_id, number=number))
+        )
+        if number not in values["phones"]:
+            values["phones"] = [*values["phones"], number]
 
     def _update(self, record: Any, values: dict[str, Any]) -> None:
         changing = {
@@ -982,12 +1059,14 @@ def import_dataset(
     kept) or the apply (flushed in the caller's transaction, an ``ImportBatch`` recorded).
     A dataset with problems is reported and never applied."""
     report = ImportReport(problems=list(dataset.problems))
+    if missing := reference_data_problem(session):
+        report.problems.append(missing)
     if report.problems:
         return report
     tables = dataset.tables
     savepoint = session.begin_nested()
     try:
-        _map_and_write(
+        moved = _map_and_write(
             session, tables, report, source, filename, dataset.sha256, user_id, language, progress
         )
     except BaseException:
@@ -998,6 +1077,9 @@ def import_dataset(
         report.applied = False
         return report
     savepoint.commit()
+    groups = groups_of_offices(session, moved)
+    recompute_groups(session, groups)
+    report.districts = [(group.nationality, group.host) for group in groups]
     report.applied = True
     return report
 
@@ -1012,7 +1094,9 @@ def _map_and_write(
     user_id: int | None,
     language: str,
     progress: Progress[Any],
-) -> None:
+) -> dict[int, set[str]]:
+    """Map the tables and write them; returns the locations added or moved (id → the host
+    country before a move), whose consular districts an apply recomputes."""
     mapper = Mapper(session, tables, report, language)
     locations = tables.of("location")
     organizations = tables.of("organization")
@@ -1058,7 +1142,7 @@ def _map_and_write(
     bodies = [mapper.body(row, hosts[str(row["id"])]) for row in organizations]
     mapper.closing_notes()
     if report.problems:
-        return
+        return {}
 
     batch = ImportBatch(
         kind=ImportKind.HSDS,
@@ -1089,6 +1173,9 @@ def _map_and_write(
         existing = existing_organizations.get(key) or ours.get(body.hsds_id)
         records[body.hsds_id] = applier.organization(body, existing)
     existing_locations = _by_external_id(session, Location, [p.external_id for p in places])
+    before = {
+        record.id: (record.country_code, record.position) for record in existing_locations.values()
+    }
     for place in progress(places, "locations"):
         organization = records[place.organization_hsds_id]
         applier.location(place, organization, existing_locations.get(place.external_id))
@@ -1096,6 +1183,22 @@ def _map_and_write(
     batch.counts = report.counts()
     batch.applied_at = utcnow()
     session.flush()
+    return _added_or_moved(session, batch, before)
+
+
+def _added_or_moved(
+    session: Session, batch: ImportBatch, before: dict[int, tuple[str, LonLat]]
+) -> dict[int, set[str]]:
+    """The batch's locations that are new or stand elsewhere than ``before`` (id → (host,
+    point) of the records the batch matched)."""
+    moved: dict[int, set[str]] = {}
+    for record in session.scalars(select(Location).where(Location.import_id == batch.id)):
+        held = before.get(record.id)
+        if held is None:
+            moved[record.id] = set()
+        elif held != (record.country_code, record.position):
+            moved[record.id] = {held[0]}
+    return moved
 
 
 def _our_organizations(session: Session, bodies: Sequence[Body]) -> dict[str, Organization]:

@@ -74,6 +74,9 @@ COST_LABELS: Final[dict[Cost, str]] = {
 HOURS_CONFIRMED: Final = "Hours confirmed by the organization"
 HOURS_TYPICAL: Final = "Typical hours, not confirmed"
 WHATSAPP: Final = "WhatsApp"
+# The description of the phone that carries a consular office's 24/7 protection line: HSDS
+# has no field for it, and the importer knows the line by this exact text.
+PROTECTION_LINE: Final = "24/7 consular protection line"
 
 # attribute.link_type of each of our attributes.
 LINK_CATEGORY: Final = "service_category"
@@ -290,6 +293,17 @@ def service_description(location: Location) -> str:
     return organization.description_in(organization.description_language or "es").text
 
 
+def eligibility_description(location: Location) -> str:
+    """Who the place admits, in the language it was written in (HSDS has one text)."""
+    return location.admission_rules_in(location.admission_rules_language or "es").text
+
+
+def application_process(location: Location) -> str:
+    """What a person should bring, in the language it was written in: the steps to be
+    received there, as far as our records say them."""
+    return location.what_to_bring_in(location.what_to_bring_language or "es").text
+
+
 def _timestamp(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
@@ -307,8 +321,12 @@ def service_list_object(location: Location, *, with_organization: bool = True) -
         body["description"] = description
     if location.email and "@" in location.email:
         body["email"] = location.email
+    if process := application_process(location):
+        body["application_process"] = process
     if location.cost is not None:
         body["fees_description"] = COST_LABELS[Cost(location.cost)]
+    if eligibility := eligibility_description(location):
+        body["eligibility_description"] = eligibility
     if location.verified_at is not None:
         body["assured_date"] = location.verified_at.isoformat()
     body["last_modified"] = _timestamp(location.updated_at)
@@ -339,11 +357,15 @@ def schedules(opening_hours: Any) -> list[tuple[str, str, str]]:
 
 
 def _phones(location: Location, service_hsds_id: str) -> list[Json]:
+    """The voice phones, then WhatsApp, then a consular office's protection line: the ids
+    are positional, so this order keeps them stable when a line is added or removed."""
     numbers: list[tuple[str, str, str | None]] = [
         (number, "voice", None) for number in location.phones if number
     ]
     if location.whatsapp:
         numbers.append((location.whatsapp, "text", WHATSAPP))
+    if location.protection_phone:
+        numbers.append((location.protection_phone, "voice", PROTECTION_LINE))
     phones = []
     for n, (number, kind, description) in enumerate(numbers):
         phone: Json = {

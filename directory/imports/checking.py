@@ -12,10 +12,13 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from directory.imports.csv_reading import message
 from directory.imports.report import Problem
 from directory.io.csv_files import FLAG_VALUES, split_list
+from directory.places.models import Country, ServiceCategory
 
 E = TypeVar("E", bound=enum.Enum)
 
@@ -35,6 +38,24 @@ DUPLICATE_ID = _l("The external_id “%(value)s” is on line %(first)s too: eac
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
+
+NO_REFERENCE_DATA = _l(
+    "The directory's reference data (its countries and service categories) is not loaded "
+    "yet, so nothing in a file can be placed: load it first with “flask seed reference” "
+    "(make seed does it too)."
+)
+
+
+def reference_data_problem(session: Session, *, categories: bool = True) -> Problem | None:
+    """A file-level problem when the database lacks the countries (or the service
+    categories) every record refers to, as a freshly migrated one does: without it, each
+    row would get its own "no country" error, and an HSDS feed would import its
+    organizations and silently leave every location out."""
+    no_country = session.scalar(select(Country.code).limit(1)) is None
+    no_category = categories and session.scalar(select(ServiceCategory.id).limit(1)) is None
+    if no_country or no_category:
+        return Problem(None, None, NO_REFERENCE_DATA)
+    return None
 
 
 class FirstLines:

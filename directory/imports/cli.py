@@ -55,7 +55,7 @@ def counts_line(report: ImportReport, *, applied: bool) -> str:
     )
 
 
-def _print_report(report: ImportReport) -> None:
+def print_report(report: ImportReport) -> None:
     for note in report.notes:
         click.echo(_("Note: %(note)s", note=problem_line(note)))
     for problem in report.problems:
@@ -96,7 +96,7 @@ def _run(
     if not apply:
         _batch, report = batches.check(db.session, kind, content, **options)
         db.session.commit()
-        _print_report(report)
+        print_report(report)
         if report.problems:
             raise SystemExit(1)
         click.echo(_("Nothing was applied: run again with --apply to apply it."))
@@ -120,7 +120,7 @@ def _run(
 
     def checked(report: ImportReport) -> None:
         checked_rows[0] = report.rows
-        _print_report(report)
+        print_report(report)
 
     try:
         applied = batches.apply(
@@ -138,6 +138,8 @@ def _run(
         raise SystemExit(1)
     db.session.commit()
     click.echo(counts_line(applied, applied=True))
+    if districts := applied.districts_text():
+        click.echo(districts)
 
 
 def _options(function):  # type: ignore[no-untyped-def]

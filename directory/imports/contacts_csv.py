@@ -131,7 +131,9 @@ def _plan(session: Session, content: bytes, source: str, country_code: str | Non
     report = ImportReport(rows=len(read.rows), problems=list(read.problems))
     report.notes.extend(read.notes)
     plan = ContactPlan(report, columns=set(read.columns))
-    if read.problems:
+    if missing := checking.reference_data_problem(session, categories=False):
+        report.problems.append(missing)
+    if report.problems:
         return plan
     problems = report.problems
     first_lines = checking.FirstLines()

@@ -38,6 +38,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.types import Float, Integer, String
 
+from directory.consular.districts import groups_of_offices, recompute_groups
 from directory.db import (
     CONSULAR_KINDS,
     Cost,
@@ -392,7 +393,9 @@ class _Checker:
         report = ImportReport(rows=len(read.rows), problems=list(read.problems))
         report.notes.extend(read.notes)
         plan = Plan(report, fields=_present_fields(read.columns))
-        if read.problems:
+        if missing := checking.reference_data_problem(self.session):
+            report.problems.append(missing)
+        if report.problems:
             return plan
         first_lines = checking.FirstLines()
         problems = report.problems
@@ -789,9 +792,10 @@ def _apply_chunk(
     rows: Sequence[LocationRow],
     batch: ImportBatch,
     user_id: int | None,
-) -> None:
+) -> dict[str, int]:
     """Write one chunk of rows: COPY into the temporary table, insert the new, update the
-    changed, replace their categories, and write their audit entries."""
+    changed, replace their categories, and write their audit entries. Returns the ids of
+    the added records by external id."""
     session.execute(text(f"TRUNCATE {TEMP_TABLE}"))
     zones = _timezones(rows)
     copied = []
@@ -891,6 +895,22 @@ def _apply_chunk(
         )
     )
     _audit(session, plan, rows, added, zones, batch, user_id)
+    return added
+
+
+def _moved(plan: Plan, rows: Sequence[LocationRow], added: dict[str, int]) -> dict[int, set[str]]:
+    """The records these rows add or move (location id → the host country it was in before
+    a move; empty for a new record): the offices among them need their districts again."""
+    moved: dict[int, set[str]] = {}
+    for row in rows:
+        held = plan.existing.get(row.external_id)
+        if held is None:
+            moved[added[row.external_id]] = set()
+        elif "point" in plan.fields and (
+            held["point"] != row.values["point"] or held["country_code"] != row.country_code
+        ):
+            moved[held["id"]] = {held["country_code"]}
+    return moved
 
 
 def _audit(
@@ -989,13 +1009,18 @@ def apply_locations(
     done = len(plan.rows) - len(changing)
     if progress and done:
         progress(done)
+    moved: dict[int, set[str]] = {}
     for start in range(0, len(changing), CHUNK_ROWS):
         chunk = changing[start : start + CHUNK_ROWS]
-        _apply_chunk(session, plan, chunk, batch, user_id)
+        added = _apply_chunk(session, plan, chunk, batch, user_id)
+        moved.update(_moved(plan, chunk, added))
         if progress:
             progress(len(chunk))
     session.execute(text(f"DROP TABLE IF EXISTS {TEMP_TABLE}"))
     # The identity map may hold locations these statements changed behind its back.
     session.expire_all()
+    groups = groups_of_offices(session, moved)
+    recompute_groups(session, groups)
+    plan.report.districts = [(group.nationality, group.host) for group in groups]
     plan.report.applied = True
     return plan.report

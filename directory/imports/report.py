@@ -83,6 +83,9 @@ class ImportReport:
     # usable coordinates is not placed on the map): said, never silent.
     notes: list[Problem] = field(default_factory=list)
     applied: bool = False
+    # (nationality, host country) of the consular districts the apply recomputed, because
+    # it added or moved a consular office: the consulate finder serves the new place at once.
+    districts: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -111,6 +114,22 @@ class ImportReport:
             notes=[Problem.from_json(item) for item in kept.get("notes", [])],
         )
         return report
+
+    def districts_text(self) -> str | None:
+        """What the apply did to the consular districts, to show beside its counts."""
+        if not self.districts:
+            return None
+        groups = ", ".join(
+            str(lazy_gettext("%(nationality)s in %(host)s", nationality=nationality, host=host))
+            for nationality, host in self.districts
+        )
+        return str(
+            lazy_gettext(
+                "Consular districts recomputed for the offices added or moved (nationality "
+                "in host country): %(groups)s.",
+                groups=groups,
+            )
+        )
 
     def counts(self) -> dict[str, int]:
         """The counts an ``ImportBatch`` keeps."""

@@ -239,6 +239,8 @@ def import_apply(batch_id: int):
         ),
         "success",
     )
+    if districts := report.districts_text():
+        flash(districts, "info")
     return redirect(report_url, 303)
 
 
