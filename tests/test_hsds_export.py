@@ -326,6 +326,23 @@ def public_place(session: Session, *kinds: OrganizationKind) -> Location:
     return session.scalars(query.order_by(Location.id).limit(1)).one()
 
 
+def add_referral_fields(session: Session) -> tuple[Location, Location]:
+    """Issue 15's fields on two public places, in Spanish: a consular office's protection
+    line and what to bring, a shelter's admission rules and what to bring. Returns (office,
+    shelter); the caller's session rolls them back."""
+    consular = public_place(session, *CONSULAR_KINDS)
+    shelter = public_place(session, OrganizationKind.SHELTER)
+    consular.protection_phone = "+52 962 626 1111"
+    consular.what_to_bring = {"es": "Pasaporte o acta de nacimiento, si los tiene."}
+    consular.what_to_bring_language = "es"
+    shelter.admission_rules = {"es": "Familias y mujeres con sus hijos."}
+    shelter.admission_rules_language = "es"
+    shelter.what_to_bring = {"es": "Documento de identidad, si lo tiene."}
+    shelter.what_to_bring_language = "es"
+    session.flush()
+    return consular, shelter
+
+
 def _service(session: Session, location: Location) -> dict[str, Any]:
     (service,) = [
         s for s in exported(session)["services"] if s["id"] == ids.service_id(location.id)

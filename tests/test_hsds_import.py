@@ -30,7 +30,6 @@ from sqlalchemy.orm import Session
 from directory.accounts.models import AuditEntry, ContactPerson
 from directory.cli import SEEDS_DIR
 from directory.db import (
-    CONSULAR_KINDS,
     OperationalStatus,
     OrganizationKind,
     PositionPrecision,
@@ -56,7 +55,7 @@ from tests.conftest import (
     _rolled_back_session,
     make_test_app,
 )
-from tests.test_hsds_export import public_place
+from tests.test_hsds_export import add_referral_fields
 
 EXAMPLES = spec.EXAMPLES_DIR
 
@@ -98,19 +97,9 @@ def empty_session(empty_app: Flask) -> Iterator[Session]:
 
 
 def _add_referral_fields(session: Session) -> dict[str, dict[str, Any]]:
-    """A consular office's place gets a protection line (and what to bring), a shelter's its
-    admission rules and what to bring, in Spanish (the import's language): the fields each
-    record must have after the round trip, by external id. The caller rolls them back."""
-    consular = public_place(session, *CONSULAR_KINDS)
-    shelter = public_place(session, OrganizationKind.SHELTER)
-    consular.protection_phone = "+52 962 626 1111"
-    consular.what_to_bring = {"es": "Pasaporte o acta de nacimiento, si los tiene."}
-    consular.what_to_bring_language = "es"
-    shelter.admission_rules = {"es": "Familias y mujeres con sus hijos."}
-    shelter.admission_rules_language = "es"
-    shelter.what_to_bring = {"es": "Documento de identidad, si lo tiene."}
-    shelter.what_to_bring_language = "es"
-    session.flush()
+    """The referral fields on two places (``add_referral_fields``), as each record must
+    have them after the round trip, by external id. The caller rolls them back."""
+    consular, shelter = add_referral_fields(session)
     fields = (
         "phones",
         "whatsapp",

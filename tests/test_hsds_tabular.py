@@ -16,7 +16,6 @@ from typing import Any
 from sqlalchemy import select
 
 from directory.accounts.models import ContactPerson
-from directory.db import CONSULAR_KINDS, OrganizationKind
 from directory.hsds import export, ids, mapping, spec
 from directory.hsds.importer import json_objects, read_dataset
 from directory.hsds.tabular import (
@@ -27,7 +26,7 @@ from directory.hsds.tabular import (
     read_tabular,
     write_tabular,
 )
-from tests.test_hsds_export import public_place
+from tests.test_hsds_export import add_referral_fields
 
 EXAMPLES = spec.EXAMPLES_DIR
 
@@ -97,27 +96,20 @@ def _csv_rows(path: Path) -> list[dict[str, str]]:
 def test_the_referral_fields_are_in_their_columns(demo_session, tmp_path):
     """Who is admitted and what to bring in services.csv, the protection line in phones.csv
     with its description."""
-    consular = public_place(demo_session, *CONSULAR_KINDS)
-    shelter = public_place(demo_session, OrganizationKind.SHELTER)
-    consular.protection_phone = "+52 962 333 3333"
-    shelter.admission_rules = {"es": "Familias, mujeres con sus hijos."}
-    shelter.admission_rules_language = "es"
-    shelter.what_to_bring = {"es": "Documento de identidad."}
-    shelter.what_to_bring_language = "es"
-    demo_session.flush()
+    consular, shelter = add_referral_fields(demo_session)
     write_tabular(demo_session, tmp_path)
 
     services = {row["id"]: row for row in _csv_rows(tmp_path / "services.csv")}
     row = services[ids.service_id(shelter.id)]
-    assert row["eligibility_description"] == "Familias, mujeres con sus hijos."
-    assert row["application_process"] == "Documento de identidad."
+    assert row["eligibility_description"] == shelter.admission_rules["es"]
+    assert row["application_process"] == shelter.what_to_bring["es"]
     lines = [
         row
         for row in _csv_rows(tmp_path / "phones.csv")
         if row["description"] == mapping.PROTECTION_LINE
     ]
     assert [(line["service_id"], line["number"], line["type"]) for line in lines] == [
-        (ids.service_id(consular.id), "+52 962 333 3333", "voice")
+        (ids.service_id(consular.id), consular.protection_phone, "voice")
     ]
 
 

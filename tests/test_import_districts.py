@@ -18,15 +18,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from directory.consular.models import ConsularDistrict, DistrictOrigin
-from directory.db import OrganizationKind
 from directory.hsds import export
 from directory.hsds.importer import import_hsds
-from directory.imports import batches
-from directory.imports.models import ImportKind
 from directory.imports.report import ImportReport
-from directory.places.models import Location, Organization, ServiceCategory
+from directory.places.models import Location, Organization
 from geo.coordinates import LonLat
 from tests import factories
+from tests.test_imports_locations import apply, csv_bytes
+from tests.test_imports_locations import consulate as consulate
+from tests.test_imports_locations import places as places
 
 HEADER = "external_id,organization,city,country_code,lat,lon"
 IN_GUATEMALA = (-90.5, 14.6)
@@ -41,37 +41,13 @@ def _messages_in_english(db_session: Session) -> Iterator[None]:
 
 
 @pytest.fixture
-def countries(db_session: Session) -> Session:
-    factories.country(db_session, "GT", (-92.3, 13.7, -88.2, 17.8))
-    factories.country(db_session, "MX", (-118.0, 17.9, -92.4, 32.8))
-    factories.country(db_session, "HN", (-89.4, 12.9, -83.1, 16.5))
-    db_session.add(ServiceCategory(code="consular", names={"en": "Consular"}, icon="dot"))
-    db_session.add(Organization(slug="casa-gt", name="Casa GT", kind=OrganizationKind.SHELTER))
-    db_session.add(
-        Organization(
-            slug="consulado-hn",
-            name="Consulado de Honduras",
-            kind=OrganizationKind.CONSULATE,
-            sending_country_code="HN",
-        )
-    )
-    db_session.flush()
-    return db_session
+def countries(consulate: Session) -> Session:
+    """GT, MX and HN as boxes, the shelter casa-gt and the consulate consulado-hn."""
+    return consulate
 
 
 def import_csv(session: Session, *rows: str) -> ImportReport:
-    content = ("\n".join([HEADER, *rows]) + "\n").encode()
-    batch, _report = batches.check(
-        session,
-        ImportKind.LOCATIONS,
-        content,
-        source="partner",
-        filename="test.csv",
-        user_id=None,
-        country_code=None,
-        keep_content=False,
-    )
-    report = batches.apply(session, batch, content, user_id=None)
+    report = apply(session, csv_bytes(*rows, header=HEADER))
     assert report.applied, report.problems
     return report
 
