@@ -46,8 +46,18 @@ def test_a_dry_run_counts_and_sends_nothing(
     assert result.exit_code == 0, result.output
     assert "Dry run: 2 records of GT would get a request" in result.output
     assert "Nothing was sent." in result.output
+    assert "no e-mail address" not in result.output  # every stale record is reachable
     assert _requests(db_session) == 0
     assert outbox(outbox_dir) == []
+
+    records.contact.email = None
+    db_session.commit()
+    result = runner.invoke(args=["confirm", "send", "--country", "GT", "--dry-run"])
+    assert "Dry run: 1 records of GT would get a request" in result.output
+    assert (
+        "1 more record of GT was not confirmed for 365 days but has no e-mail address: "
+        "call it, or add an address in the workspace."
+    ) in result.output
 
 
 def test_send_asks_every_stale_record_once(

@@ -307,6 +307,7 @@ def test_the_bulk_page_counts_sends_and_lists(
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "2 records in Guatemala have an e-mail address" in html
+    assert "no e-mail address" not in html
     assert '<option value="HN"' not in html  # a focal point picks its own country only
     assert client.get("/workspace/confirmation-requests?country=HN").status_code == 403
 
@@ -338,6 +339,22 @@ def test_the_bulk_page_counts_sends_and_lists(
     listed = client.get("/workspace/confirmation-requests").get_data(as_text=True)
     assert listed.count("Waiting") == 1
     assert "Confirmed" in listed
+
+
+def test_the_bulk_page_says_how_many_stale_records_no_email_reaches(
+    client: FlaskClient, db_session: Session, records: Records
+):
+    records.contact.email = None
+    db_session.commit()
+    _focal_point(client, db_session)
+    html = client.get("/workspace/confirmation-requests?country=GT&months=12").get_data(
+        as_text=True
+    )
+    assert "1 record in Guatemala has an e-mail address" in html
+    assert (
+        "1 more record was not confirmed for 12 months but has no e-mail address, so no "
+        "request can reach it: call it, or add an address to the record."
+    ) in html
 
 
 def _only_link_of(outbox_dir: Path, name: str) -> tuple[str, str]:

@@ -29,6 +29,7 @@ from directory.confirmations.services import (
     recent_requests,
     recipient_of,
     requests_for_stale,
+    stale_without_email,
     state_of,
 )
 from directory.db import utcnow
@@ -387,3 +388,29 @@ def test_the_bulk_run_picks_what_is_stale_and_reachable(db_session: Session, rec
         other.contact.id,
         other.location.id,
     }
+
+
+def test_stale_records_no_email_can_reach_are_counted(db_session: Session, records: Records):
+    contact, location = records.contact, records.location
+    assert stale_without_email(db_session, "GT", 365) == 0  # both reachable
+
+    contact.email = None
+    db_session.flush()
+    assert stale_without_email(db_session, "GT", 365) == 1
+    assert requests_for_stale(db_session, "GT", 365) == [location]
+
+    # A place reaches its organization's address when it has none of its own.
+    location.email = ""
+    db_session.flush()
+    assert stale_without_email(db_session, "GT", 365) == 1
+    location.organization.email = None
+    db_session.flush()
+    assert stale_without_email(db_session, "GT", 365) == 2
+    assert requests_for_stale(db_session, "GT", 365) == []
+
+    # Confirmed lately, archived, or another country's: not counted.
+    contact.last_confirmed_at = utcnow().date()
+    location.archived_at = utcnow()
+    db_session.flush()
+    assert stale_without_email(db_session, "GT", 365) == 0
+    assert stale_without_email(db_session, "HN", 365) == 0

@@ -15,7 +15,7 @@ from flask.cli import with_appcontext
 
 from directory.cli_groups import confirm_group
 from directory.confirmations.sending import mail_settings, send_request
-from directory.confirmations.services import requests_for_stale
+from directory.confirmations.services import requests_for_stale, stale_without_email
 from directory.db import db
 from directory.mail import MailError
 from directory.places.models import Country
@@ -48,6 +48,7 @@ def send_command(
     if not base_url or not base_url.startswith(("http://", "https://")):
         raise click.ClickException("give the site's address: --base-url https://…")
     records = requests_for_stale(db.session, code, older_than)
+    unreachable = stale_without_email(db.session, code, older_than)
     settings = mail_settings()
     if dry_run:
         db.session.rollback()
@@ -56,6 +57,7 @@ def send_command(
             f"(not confirmed for {older_than} days, with an e-mail, none waiting). "
             "Nothing was sent."
         )
+        _say_unreachable(unreachable, code, older_than)
         return
     sent = 0
     try:
@@ -78,3 +80,18 @@ def send_command(
         else f"into the outbox {settings.describe()}"
     )
     click.echo(f"Sent {sent} confirmation requests for {code} {where}.")
+    _say_unreachable(unreachable, code, older_than)
+
+
+def _say_unreachable(count: int, code: str, older_than: int) -> None:
+    """The stale records no e-mail can reach: a run that sends nothing must say why."""
+    if count == 1:
+        click.echo(
+            f"1 more record of {code} was not confirmed for {older_than} days but has no "
+            "e-mail address: call it, or add an address in the workspace."
+        )
+    elif count:
+        click.echo(
+            f"{count} more records of {code} were not confirmed for {older_than} days but "
+            "have no e-mail address: call them, or add an address in the workspace."
+        )

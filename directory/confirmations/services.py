@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import Select, exists, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from directory.accounts.models import ContactPerson
@@ -362,6 +362,39 @@ def _no_open_request(column: Any, record_id: Any, now: dt.datetime) -> Any:
     )
 
 
+def _stale_contacts(country_code: str, today: dt.date, limit: dt.date) -> Select:
+    """Current contact persons of the country not confirmed since ``limit`` (or never)."""
+    return select(ContactPerson).where(
+        ContactPerson.country_code == country_code,
+        ContactPerson.archived_at.is_(None),
+        ContactPerson.valid_from <= today,
+        or_(ContactPerson.valid_to.is_(None), ContactPerson.valid_to >= today),
+        or_(ContactPerson.last_confirmed_at.is_(None), ContactPerson.last_confirmed_at < limit),
+    )
+
+
+def _stale_locations(country_code: str, limit: dt.date) -> Select:
+    """Non-archived places of the country not verified since ``limit`` (or never)."""
+    return (
+        select(Location)
+        .join(Organization, Organization.id == Location.organization_id)
+        .where(
+            Location.country_code == country_code,
+            Location.archived_at.is_(None),
+            or_(Location.verified_at.is_(None), Location.verified_at < limit),
+        )
+    )
+
+
+def _has_text(column: Any) -> Any:
+    return func.coalesce(func.trim(column), "") != ""
+
+
+def _limits(now: dt.datetime, older_than_days: int) -> tuple[dt.date, dt.date]:
+    today = now.astimezone(dt.UTC).date()
+    return today, today - dt.timedelta(days=older_than_days)
+
+
 def requests_for_stale(
     session: Session,
     country_code: str,
@@ -373,41 +406,46 @@ def requests_for_stale(
     non-archived locations not confirmed for ``older_than_days`` (or never), with an
     e-mail address, and without an unused, unexpired request already."""
     now = now or utcnow()
-    today = now.astimezone(dt.UTC).date()
-    limit = today - dt.timedelta(days=older_than_days)
+    today, limit = _limits(now, older_than_days)
     contacts = session.scalars(
-        select(ContactPerson)
+        _stale_contacts(country_code, today, limit)
         .where(
-            ContactPerson.country_code == country_code,
-            ContactPerson.archived_at.is_(None),
-            ContactPerson.valid_from <= today,
-            or_(ContactPerson.valid_to.is_(None), ContactPerson.valid_to >= today),
-            or_(ContactPerson.last_confirmed_at.is_(None), ContactPerson.last_confirmed_at < limit),
-            func.coalesce(func.trim(ContactPerson.email), "") != "",
+            _has_text(ContactPerson.email),
             _no_open_request(ConfirmationRequest.contact_person_id, ContactPerson.id, now),
         )
         .order_by(ContactPerson.id)
     ).all()
     locations = session.scalars(
-        select(Location)
-        .join(Organization, Organization.id == Location.organization_id)
+        _stale_locations(country_code, limit)
         .options(joinedload(Location.organization))
         .where(
-            Location.country_code == country_code,
-            Location.archived_at.is_(None),
-            or_(Location.verified_at.is_(None), Location.verified_at < limit),
-            or_(
-                func.coalesce(func.trim(Location.email), "") != "",
-                and_(
-                    func.coalesce(func.trim(Location.email), "") == "",
-                    func.coalesce(func.trim(Organization.email), "") != "",
-                ),
-            ),
+            or_(_has_text(Location.email), _has_text(Organization.email)),
             _no_open_request(ConfirmationRequest.location_id, Location.id, now),
         )
         .order_by(Location.id)
     ).all()
     return [*contacts, *locations]
+
+
+def stale_without_email(
+    session: Session,
+    country_code: str,
+    older_than_days: int,
+    *,
+    now: dt.datetime | None = None,
+) -> int:
+    """How many records of the country are as stale as ``requests_for_stale`` asks but
+    have no e-mail address (a place: neither its own nor its organization's), so no
+    request can reach them: the secretariat has to phone them or find an address."""
+    today, limit = _limits(now or utcnow(), older_than_days)
+    contacts = _stale_contacts(country_code, today, limit).where(~_has_text(ContactPerson.email))
+    locations = _stale_locations(country_code, limit).where(
+        ~_has_text(Location.email), ~_has_text(Organization.email)
+    )
+    return sum(
+        session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        for query in (contacts, locations)
+    )
 
 
 def state_of(request: ConfirmationRequest, now: dt.datetime | None = None) -> RequestState:

@@ -22,6 +22,7 @@ from directory.confirmations.services import (
     RequestState,
     recent_requests,
     requests_for_stale,
+    stale_without_email,
 )
 from directory.db import db
 from directory.i18n.selection import current_language
@@ -152,6 +153,7 @@ def confirmation_requests():
         flash(message)
         return redirect(url_for("workspace.confirmation_requests", country=chosen, months=months))
     preview = len(requests_for_stale(db.session, chosen, days)) if chosen else None
+    unreachable = stale_without_email(db.session, chosen, days) if chosen else 0
     user = acting_user()
     scope = None if user is not None and user.country_code is None else codes
     return render_template(
@@ -161,6 +163,7 @@ def confirmation_requests():
         chosen_name=next((c.name(current_language()) for c in countries if c.code == chosen), ""),
         months=months,
         preview=preview,
+        unreachable=unreachable,
         bulk_limit=BULK_LIMIT,
         rows=recent_requests(db.session, scope),
         state_names=STATE_NAMES,
