@@ -27,7 +27,10 @@ from directory.places.models import Network
 from tests import factories
 from tests.workspace_helpers import PASSWORD, make_user, sign_in
 
-TODAY = dt.date(2026, 11, 27)
+# The pages count "in office" and "not confirmed for 12 months" on the real date (UTC), so
+# every date of the records is relative to the day the test runs.
+TODAY = dt.datetime.now(dt.UTC).date()
+CONFIRMED = TODAY - dt.timedelta(days=180)  # a recent confirmation
 _numbers = itertools.count(1)
 
 
@@ -49,7 +52,7 @@ def contact(
         role=fields.pop("role", ContactRole.PRIMARY),
         valid_from=fields.pop("valid_from", dt.date(2024, 1, 1)),
         languages=fields.pop("languages", ["es"]),
-        last_confirmed_at=fields.pop("last_confirmed_at", dt.date(2026, 6, 1)),
+        last_confirmed_at=fields.pop("last_confirmed_at", CONFIRMED),
         **fields,
     )
     session.add(record)
@@ -86,7 +89,7 @@ def contacts(db_session: Session) -> dict[str, ContactPerson]:
             "Ana Alterna",
             role=ContactRole.ALTERNATE,
             email="ana@example.org",
-            last_confirmed_at=dt.date(2025, 11, 26),
+            last_confirmed_at=TODAY - dt.timedelta(days=366),
         ),
         "never": contact(
             db_session,
@@ -106,10 +109,10 @@ def contacts(db_session: Session) -> dict[str, ContactPerson]:
         "bz": contact(db_session, "BZ", cammina, "Dionne Test", languages=["en", "es"]),
         "archived": contact(db_session, "MX", cammina, "Archivado Persona"),
         "ended": contact(
-            db_session, "MX", cammina, "Ended Persona", valid_to=dt.date(2026, 11, 26)
+            db_session, "MX", cammina, "Ended Persona", valid_to=TODAY - dt.timedelta(days=1)
         ),
         "future": contact(
-            db_session, "GT", cammina, "Future Persona", valid_from=dt.date(2026, 12, 1)
+            db_session, "GT", cammina, "Future Persona", valid_from=TODAY + dt.timedelta(days=4)
         ),
         "last_day": contact(db_session, "BZ", rncom, "Last Day", valid_to=TODAY),
     }
@@ -392,7 +395,7 @@ def test_country_page(db_session: Session, reader: FlaskClient) -> None:
     assert 'href="mailto:jose.pena@example.org"' in html
     assert 'href="tel:+525512345678"' in html
     assert "Spanish" in html  # the language's name, not its code
-    assert "June 1, 2026" in html  # last confirmed, in the reader's language
+    assert format_date(CONFIRMED, "long", locale="en") in html  # in the reader's language
     assert "No primary contact is recorded for Mexico in" not in html
 
 
@@ -400,7 +403,7 @@ def test_country_page_in_spanish(reader: FlaskClient) -> None:
     html = reader.get("/workspace/contacts/MX", headers={"Accept-Language": "es"}).text
     assert "México" in html
     assert "español" in html
-    assert "1 de junio de 2026" in html
+    assert format_date(CONFIRMED, "long", locale="es") in html
 
 
 @pytest.mark.parametrize("code", ["ZZ", "MEX", "1X", "CR"])
