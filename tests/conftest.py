@@ -251,13 +251,38 @@ def demo_runner(demo_app: Flask, demo_session: Session):
 
 
 class LiveServer:
-    """The app served by werkzeug on 127.0.0.1 in a background thread."""
+    """The app served by werkzeug on 127.0.0.1 in a background thread.
+
+    Stopping it waits for the requests still in flight. ``shutdown()`` only ends the accept
+    loop: a request a browser sent late would otherwise finish in its own thread after the
+    module, while the next test holds ``db.session`` swapped for its rolled-back session
+    (``_rolled_back_session``), and the request's teardown (``db.session.remove()``) would
+    close that session and undo the test's work mid-test.
+    """
 
     def __init__(self, app: Flask) -> None:
         self.app = app
-        self._server = make_server("127.0.0.1", 0, app, threaded=True)
+        self._in_flight = 0
+        self._idle = threading.Condition()
+        self._server = make_server("127.0.0.1", 0, self._counted, threaded=True)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def _counted(self, environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
+        """The app, counting a request as in flight until its response is closed (when
+        Flask's teardown runs)."""
+        with self._idle:
+            self._in_flight += 1
+        response = self.app(environ, start_response)
+        try:
+            yield from response
+        finally:
+            close = getattr(response, "close", None)
+            if close is not None:
+                close()
+            with self._idle:
+                self._in_flight -= 1
+                self._idle.notify_all()
 
     def __enter__(self) -> LiveServer:
         self._thread.start()
@@ -266,6 +291,9 @@ class LiveServer:
     def __exit__(self, *exc_info: object) -> None:
         self._server.shutdown()
         self._thread.join(timeout=10)
+        with self._idle:
+            self._idle.wait_for(lambda: self._in_flight == 0, timeout=30)
+        self._server.server_close()
         with self.app.app_context():
             db.engine.dispose()
 
