@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import math
 
 import pytest
 from shapely.geometry import Point, box, shape
@@ -22,20 +21,11 @@ from directory.consular.services import (
 from directory.db import OrganizationKind, Population
 from directory.places.models import Network, ServiceCategory
 from tests import factories
+from tests.distances import haversine_m
 
 TAPACHULA = (-92.2589, 14.9054)
 MEXICO_CITY = (-99.1332, 19.4326)
 CHICAGO = (-87.6298, 41.8781)
-
-
-def haversine_m(a: tuple[float, float], b: tuple[float, float]) -> float:
-    """Great-circle distance on a sphere: an independent check of the spheroid figure."""
-    lon1, lat1, lon2, lat2 = map(math.radians, (*a, *b))
-    h = (
-        math.sin((lat2 - lat1) / 2) ** 2
-        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 2 * 6_371_008.8 * math.asin(math.sqrt(h))
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ point moved)."""
 from __future__ import annotations
 
 import datetime as dt
-import math
 
 import pytest
 
@@ -23,21 +22,12 @@ from directory.records import (
 from directory.records.history import TextPiece, text_diff
 from geo.coordinates import LonLat
 from tests import factories
+from tests.distances import haversine_m
 
 NOTES = (
     "Take the path behind the church and ring the bell at the green gate; we open the "
     "door to families first and then to everyone else who is waiting outside."
 )
-
-
-def haversine_m(a: tuple[float, float], b: tuple[float, float]) -> float:
-    """Great-circle distance on a sphere: an independent check of PostGIS's figure."""
-    lon1, lat1, lon2, lat2 = map(math.radians, (*a, *b))
-    h = (
-        math.sin((lat2 - lat1) / 2) ** 2
-        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 2 * 6_371_008.8 * math.asin(math.sqrt(h))
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ distance from where the national is, the office's 24/7 protection line, and priv
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 
 import pytest
@@ -19,19 +18,11 @@ from directory.places.models import Location, ServiceCategory
 from directory.places.opening_hours import parse
 from geo.coordinates import LonLat
 from tests import factories
+from tests.distances import haversine_m
 
 TAPACHULA = (-92.2589, 14.9054)
 HUIXTLA = (-92.4634, 15.1392)  # in seeds/places.csv
 PROTECTION = "+52 962 100 2000"
-
-
-def haversine_m(a: tuple[float, float], b: tuple[float, float]) -> float:
-    lon1, lat1, lon2, lat2 = map(math.radians, (*a, *b))
-    h = (
-        math.sin((lat2 - lat1) / 2) ** 2
-        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 2 * 6_371_008.8 * math.asin(math.sqrt(h))
 
 
 @pytest.fixture

@@ -41,6 +41,7 @@ from geoalchemy2.elements import WKBElement
 from geoalchemy2.shape import to_shape
 from sqlalchemy import (
     ARRAY,
+    CompoundSelect,
     Integer,
     Select,
     any_,
@@ -134,14 +135,23 @@ def _active_consular() -> Select:
     )
 
 
-def groups(session: Session) -> list[Group]:
-    """Every (nationality, host) that has at least one active consular office."""
-    own = _active_consular().with_only_columns(
-        Organization.sending_country_code.label("nationality"), Location.country_code
+def _office_groups(*conditions: Any) -> CompoundSelect:
+    """``(location id, nationality, host)`` of the active consular offices (those meeting
+    ``conditions``): one row for its sending country, and one per nationality it also
+    serves."""
+    own = (
+        _active_consular()
+        .with_only_columns(
+            Location.id,
+            Organization.sending_country_code.label("nationality"),
+            Location.country_code,
+        )
+        .where(*conditions)
     )
     joint = (
         _active_consular()
         .with_only_columns(
+            Location.id,
             organization_nationalities.c.country_code.label("nationality"),
             Location.country_code,
         )
@@ -149,9 +159,15 @@ def groups(session: Session) -> list[Group]:
             organization_nationalities,
             organization_nationalities.c.organization_id == Organization.id,
         )
+        .where(*conditions)
     )
-    rows = session.execute(union(own, joint)).all()
-    return sorted(Group(nationality, host) for nationality, host in rows)
+    return union(own, joint)
+
+
+def groups(session: Session) -> list[Group]:
+    """Every (nationality, host) that has at least one active consular office."""
+    rows = session.execute(_office_groups()).all()
+    return sorted({Group(nationality, host) for _id, nationality, host in rows})
 
 
 def _group_offices(group: Group) -> Select:
@@ -203,41 +219,23 @@ def groups_of_offices(session: Session, moved: Mapping[int, Iterable[str]]) -> l
     if not moved:
         return []
     ids = bindparam("office_ids", list(moved), type_=ARRAY(Integer))
-    own = (
-        _active_consular()
-        .with_only_columns(
-            Location.id,
-            Organization.sending_country_code.label("nationality"),
-            Location.country_code,
-        )
-        .where(Location.id == any_(ids))
-    )
-    joint = (
-        _active_consular()
-        .with_only_columns(
-            Location.id,
-            organization_nationalities.c.country_code.label("nationality"),
-            Location.country_code,
-        )
-        .join(
-            organization_nationalities,
-            organization_nationalities.c.organization_id == Organization.id,
-        )
-        .where(Location.id == any_(ids))
-    )
     found = {
         Group(nationality, host)
-        for location_id, nationality, current in session.execute(union(own, joint))
+        for location_id, nationality, current in session.execute(
+            _office_groups(Location.id == any_(ids))
+        )
         for host in {current, *moved[location_id]}
     }
     return sorted(found)
 
 
-def recompute_groups(session: Session, groups_: Iterable[Group]) -> DistrictReport:
+def recompute_groups(
+    session: Session, groups_: Iterable[Group], progress: Progress[Any] = no_progress
+) -> DistrictReport:
     """Recompute each of ``groups_`` (official districts kept, as always)."""
     report = DistrictReport()
     with _without_jit(session):
-        for group in groups_:
+        for group in progress(groups_, "groups"):
             report.add(_recompute_group(session, group))
     return report
 
@@ -335,11 +333,7 @@ def compute_districts(session: Session, progress: Progress[Any] = no_progress) -
         .where(ConsularDistrict.origin == DistrictOrigin.COMPUTED)
         .execution_options(synchronize_session="fetch")
     )
-    report = DistrictReport()
-    with _without_jit(session):
-        for group in progress(groups(session), "groups"):
-            report.add(_recompute_group(session, group))
-    return report
+    return recompute_groups(session, groups(session), progress)
 
 
 # --- loading official districts ----------------------------------------------------------

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
 
-from directory.consular.districts import recompute_group
+from directory.consular.districts import Group, recompute_groups
 from directory.db import CONSULAR_KINDS, OrganizationKind
 from directory.places.models import Location
 from directory.places.opening_hours import DAYS
@@ -382,8 +382,7 @@ def recompute_for(
     groups = [
         (nationality, host) for nationality in location.organization.nationalities for host in hosts
     ]
-    for nationality, host in groups:
-        recompute_group(session, nationality, host)
+    recompute_groups(session, [Group(nationality, host) for nationality, host in groups])
     return sorted(groups), time.perf_counter() - started
 
 
